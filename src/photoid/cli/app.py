@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -18,20 +17,17 @@ from photoid.errors import PhotoidError
 _DEBUG_KEY = "photoid.debug"
 
 
-class _UserError(click.ClickException):
-    exit_code = 2
-
-
 class _FriendlyGroup(TyperGroup):
     """Turns PhotoidError into a one-line message unless ``--debug`` was given."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except PhotoidError as exc:
             if ctx.meta.get(_DEBUG_KEY):
                 raise
-            raise _UserError(str(exc)) from exc
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(2) from exc
 
 
 app = typer.Typer(

@@ -1,0 +1,36 @@
+"""Evaluation metrics, pure numpy: MAP@k, top-k accuracy and open-set (new individual) metrics."""
+
+from photoid.metrics.openset import (
+    NEW_INDIVIDUAL,
+    ThresholdSweep,
+    balanced_accuracy_known,
+    balanced_accuracy_new,
+    insert_new_individual,
+    known_new_accuracy,
+    new_individual_auc,
+    threshold_sweep,
+)
+from photoid.metrics.ranking import (
+    Label,
+    average_precision_at_k,
+    map_at_k,
+    top_k_accuracy,
+)
+from photoid.metrics.ranking_from_scores import rank_identities, rank_order
+
+__all__ = [
+    "NEW_INDIVIDUAL",
+    "Label",
+    "ThresholdSweep",
+    "average_precision_at_k",
+    "balanced_accuracy_known",
+    "balanced_accuracy_new",
+    "insert_new_individual",
+    "known_new_accuracy",
+    "map_at_k",
+    "new_individual_auc",
+    "rank_identities",
+    "rank_order",
+    "threshold_sweep",
+    "top_k_accuracy",
+]
