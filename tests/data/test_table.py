@@ -71,9 +71,7 @@ def test_bad_cells_are_reported_by_line(tmp_path: Path) -> None:
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     root = _write(
         tmp_path / "ds",
-        "image,identity,bbox,date,split\n"
-        'a.jpg,A,"1.5,2,3,4",2024-01-31,train\n'
-        "b.jpg,B,,,test\n",
+        'image,identity,bbox,date,split\na.jpg,A,"1.5,2,3,4",2024-01-31,train\nb.jpg,B,,,test\n',
     )
     ds = load_dataset(root)
     save_metadata(ds.table, tmp_path / "copy")

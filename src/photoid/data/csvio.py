@@ -42,7 +42,7 @@ def read_metadata_csv(path: Path) -> pd.DataFrame:
         if len(row) != len(header):
             raise DatasetError(
                 f"has {len(row)} cells but the header has {len(header)}; "
-                "quote cells that contain commas (e.g. \"10,20,30,40\")",
+                'quote cells that contain commas (e.g. "10,20,30,40")',
                 path=path,
                 row=number,
             )

@@ -36,7 +36,8 @@ def read_info(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
     try:
         with Image.open(path) as image:
             width, height = image.size
-            orientation = image.getexif().get(0x0112, 1)
+            _check_pixels(path, width, height, max_pixels)
+            orientation = _header_orientation(image)
             if orientation in (5, 6, 7, 8):
                 width, height = height, width
             info = ImageInfo(width, height, image.format or "unknown", image.mode)
@@ -44,8 +45,16 @@ def read_info(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
         raise
     except Exception as exc:  # Pillow raises many types for unreadable files
         raise ImageLoadError(path, f"not a readable image ({exc})") from None
-    _check_pixels(path, info.width, info.height, max_pixels)
     return info
+
+
+def _header_orientation(image: Image.Image) -> int:
+    """EXIF orientation from the header; Pillow's PNG getexif() would decode every pixel."""
+    if image.format == "PNG":
+        exif = Image.Exif()
+        exif.load(image.info.get("exif", b""))
+        return int(exif.get(0x0112, 1))
+    return int(image.getexif().get(0x0112, 1))
 
 
 def load_image(
@@ -82,7 +91,9 @@ def load_image(
     if bbox is not None:
         pixels = crop(pixels, bbox)
         if pixels.size == 0:
-            raise ImageLoadError(path, f"bbox {bbox} lies outside the {rgb.width}x{rgb.height} image")
+            raise ImageLoadError(
+                path, f"bbox {bbox} lies outside the {rgb.width}x{rgb.height} image"
+            )
     return pixels
 
 
@@ -92,7 +103,7 @@ def crop(pixels: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndar
     height, width = pixels.shape[:2]
     x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
     x1, y1 = min(width, int(round(x + w))), min(height, int(round(y + h)))
-    return pixels[y0:max(y0, y1), x0:max(x0, x1)]
+    return pixels[y0 : max(y0, y1), x0 : max(x0, x1)]
 
 
 def _check_file(path: Path) -> None:
@@ -115,7 +126,7 @@ def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     mode = image.mode
-    if mode == "RGB":
+    if mode == "RGB" and "transparency" not in image.info:
         return image
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image, dtype=np.float64)
@@ -128,7 +139,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
             scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
         gray = Image.fromarray(np.clip(scaled * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
         return gray.convert("RGB")
-    if mode == "P" and "transparency" in image.info:
+    if mode in ("P", "L", "RGB") and "transparency" in image.info:
         image = image.convert("RGBA")
         mode = "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 
 METADATA_FILE = "metadata.csv"
 REQUIRED_COLUMNS: tuple[str, ...] = ("image", "identity")
@@ -59,3 +60,17 @@ def format_bbox(bbox: tuple[float, float, float, float] | None) -> str:
     if bbox is None:
         return ""
     return ",".join(str(int(v)) if float(v).is_integer() else f"{v:g}" for v in bbox)
+
+
+def parse_date(text: str) -> datetime | None:
+    """Parse an ISO 8601 date or date-time (``2024-05-01``, ``2024-05-01T10:30``); empty -> None.
+
+    One parser for loading and checking, so both always agree. Raises ValueError otherwise.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    try:
+        return datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"date {text!r} is not an ISO date (YYYY-MM-DD)") from None

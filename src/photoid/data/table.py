@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from photoid.data.schema import (
     format_bbox,
     is_split_column,
     parse_bbox,
+    parse_date,
 )
 from photoid.errors import DatasetError
 
@@ -87,7 +89,9 @@ def load_dataset(root: Path | str) -> Dataset:
     for line in raw.index[table["image"] == ""]:
         errors.append(f"row {line}: the image cell is empty")
     for line in raw.index[table["identity"] == ""]:
-        errors.append(f"row {line}: the identity cell is empty; use {UNKNOWN_IDENTITY!r} if unknown")
+        errors.append(
+            f"row {line}: the identity cell is empty; use {UNKNOWN_IDENTITY!r} if unknown"
+        )
     for column in TEXT_COLUMNS:
         if column in raw.columns:
             table[column] = [v.strip() or None for v in raw[column]]
@@ -101,10 +105,14 @@ def load_dataset(root: Path | str) -> Dataset:
                 boxes.append(None)
         table["bbox"] = pd.Series(boxes, index=raw.index, dtype="object")
     if "date" in raw.columns:
-        parsed = pd.to_datetime(raw["date"].str.strip().replace("", None), errors="coerce")
-        for line in raw.index[parsed.isna() & (raw["date"].str.strip() != "")]:
-            errors.append(f"row {line}: date {raw.at[line, 'date']!r} is not a date (YYYY-MM-DD)")
-        table["date"] = parsed.astype("datetime64[ns]")
+        dates: list[datetime | None] = []
+        for line, cell in raw["date"].items():
+            try:
+                dates.append(parse_date(cell))
+            except ValueError as exc:
+                errors.append(f"row {line}: {exc}")
+                dates.append(None)
+        table["date"] = pd.Series(pd.to_datetime(dates), index=raw.index).astype("datetime64[ns]")
     for column in raw.columns:
         if is_split_column(column):
             values = raw[column].str.strip()
@@ -119,7 +127,9 @@ def load_dataset(root: Path | str) -> Dataset:
     if errors:
         more = f" (and {len(errors) - _MAX_ERRORS_SHOWN} more)" if len(errors) > 5 else ""
         raise DatasetError(
-            "; ".join(errors[:_MAX_ERRORS_SHOWN]) + more + ". Run `photoid data check` for a report",
+            "; ".join(errors[:_MAX_ERRORS_SHOWN])
+            + more
+            + ". Run `photoid data check` for a report",
             path=csv_path,
         )
     identities = tuple(sorted(set(table["identity"]) - {UNKNOWN_IDENTITY}))
@@ -134,11 +144,9 @@ def to_metadata_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Turn a typed table back into the text cells of ``metadata.csv`` (drops ``label``)."""
     out = table.drop(columns=["label"], errors="ignore").copy()
     if "bbox" in out.columns:
-        out["bbox"] = [format_bbox(b) for b in out["bbox"]]
+        out["bbox"] = [b if isinstance(b, str) else format_bbox(b) for b in out["bbox"]]
     if "date" in out.columns:
-        out["date"] = [
-            "" if pd.isna(d) else pd.Timestamp(d).strftime("%Y-%m-%d") for d in out["date"]
-        ]
+        out["date"] = [_format_date(d) for d in out["date"]]
     return out.fillna("").astype(str)
 
 
@@ -147,3 +155,14 @@ def save_metadata(table: pd.DataFrame, root: Path) -> Path:
     path = root / METADATA_FILE
     write_metadata_csv(to_metadata_frame(table), path)
     return path
+
+
+def _format_date(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return ""
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    if stamp == stamp.normalize():
+        return stamp.strftime("%Y-%m-%d")
+    return stamp.isoformat()

@@ -1,0 +1,84 @@
+"""``photoid data check DATASET``: list every problem of a dataset folder; exit 1 on errors."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from photoid.cli.app import data_app
+from photoid.data.check import DEFAULT_MIN_SIDE, check_dataset
+from photoid.data.findings import CheckReport, save_json
+
+_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@data_app.command("check")
+def check_command(
+    dataset: Annotated[
+        Path, typer.Argument(help="Dataset folder holding metadata.csv and the images.")
+    ],
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write every finding to this JSON file.")
+    ] = None,
+    min_side: Annotated[
+        int, typer.Option(help="Warn about images whose shorter side is under this many pixels.")
+    ] = DEFAULT_MIN_SIDE,
+    max_shown: Annotated[
+        int, typer.Option(help="Findings shown per code; the rest are only counted.")
+    ] = 20,
+    workers: Annotated[int, typer.Option(help="Threads decoding images.")] = 2,
+) -> None:
+    """Check metadata.csv and decode every image: errors exit 1, warnings alone exit 0."""
+    with Progress(
+        TextColumn("Checking images"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("check", total=None)
+        report = check_dataset(
+            dataset,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            min_side=min_side,
+            workers=workers,
+        )
+    console = Console()
+    if json_file is not None:
+        save_json(report, json_file)
+        console.print(f"Wrote {len(report.findings)} findings to {json_file}")
+    _render(report, console, max_shown)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _render(report: CheckReport, console: Console, max_shown: int) -> None:
+    """Print the findings grouped by code (at most ``max_shown`` each), then the summary line."""
+    if report.findings:
+        table = Table("level", "code", "row", "path", "message", show_lines=False)
+        for (_, code), group in groupby(report.findings, key=lambda f: (f.level, f.code)):
+            findings = list(group)
+            if table.rows:
+                table.add_section()
+            for finding in findings[:max_shown]:
+                table.add_row(
+                    Text(finding.level, style=_STYLES[finding.level]),
+                    Text(finding.code),
+                    Text("" if finding.row is None else str(finding.row)),
+                    Text(finding.path or ""),
+                    Text(finding.message),
+                )
+            if len(findings) > max_shown:
+                more = f"... and {len(findings) - max_shown} more {code}"
+                table.add_row("", "", "", "", Text(more, style="italic"))
+        console.print(table)
+    style = "bold green" if report.ok else "bold red"
+    console.print(Text(report.summary(), style=style))
