@@ -220,3 +220,46 @@ def test_generate_rejects_bad_counts(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="images_per"):
         generate(tmp_path, individuals=1, images_per=0, seed=0)
     assert not (tmp_path / "metadata.csv").exists()
+
+
+@pytest.mark.slow
+def test_identity_is_recoverable_from_markings_but_not_from_colour(tmp_path: Path) -> None:
+    """The difficulty the defaults are tuned for: SIFT + RANSAC 1-NN well above a colour
+    histogram 1-NN, and below perfect (20 individuals x 5 photos at 256 px, crops by bbox)."""
+    generate(tmp_path, individuals=20, images_per=5, seed=0, workers=2)
+    dataset = load_dataset(tmp_path)
+    crops = [
+        load_image(dataset.image_path(i), dataset.table["bbox"].iloc[i])
+        for i in range(len(dataset))
+    ]
+    sift, matcher = cv2.SIFT_create(), cv2.BFMatcher(cv2.NORM_L2)
+    features = [sift.detectAndCompute(cv2.cvtColor(c, cv2.COLOR_RGB2GRAY), None) for c in crops]
+    hists = [
+        cv2.calcHist([cv2.cvtColor(c, cv2.COLOR_RGB2HSV)], [0, 1, 2], None, [8] * 3,
+                     [0, 180, 0, 256, 0, 256]).ravel()
+        for c in crops
+    ]  # fmt: skip
+    n = len(crops)
+    inliers, distance = np.full((n, n), -1.0), np.full((n, n), np.inf)
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            distance[i, j] = cv2.compareHist(hists[i], hists[j], cv2.HISTCMP_BHATTACHARYYA)
+            if j < i:
+                continue
+            (kp_i, des_i), (kp_j, des_j) = features[i], features[j]
+            pairs = [
+                a for a, b in matcher.knnMatch(des_i, des_j, k=2) if a.distance < 0.8 * b.distance
+            ]
+            if len(pairs) >= 4:
+                src = np.float32([kp_i[m.queryIdx].pt for m in pairs])
+                dst = np.float32([kp_j[m.trainIdx].pt for m in pairs])
+                _, keep = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
+                inliers[i, j] = inliers[j, i] = 0 if keep is None else keep.sum()
+    labels = dataset.labels
+    sift_top1 = np.mean(labels[inliers.argmax(axis=1)] == labels)
+    colour_top1 = np.mean(labels[distance.argmin(axis=1)] == labels)
+    assert 0.6 <= sift_top1 <= 0.97, sift_top1
+    assert colour_top1 <= 0.3, colour_top1  # chance is 4/99; the species alone gives ~0.12
+    assert sift_top1 - colour_top1 >= 0.4

@@ -101,8 +101,8 @@ def crop(pixels: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndar
     """Crop ``(H, W, C)`` pixels to the box (x, y, w, h) clipped to the image; may be empty."""
     x, y, w, h = bbox
     height, width = pixels.shape[:2]
-    x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
-    x1, y1 = min(width, int(round(x + w))), min(height, int(round(y + h)))
+    x0, y0 = max(0, round(x)), max(0, round(y))
+    x1, y1 = min(width, round(x + w)), min(height, round(y + h))
     return pixels[y0 : max(y0, y1), x0 : max(x0, x1)]
 
 

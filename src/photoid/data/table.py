@@ -112,7 +112,8 @@ def load_dataset(root: Path | str) -> Dataset:
             except ValueError as exc:
                 errors.append(f"row {line}: {exc}")
                 dates.append(None)
-        table["date"] = pd.Series(pd.to_datetime(dates), index=raw.index).astype("datetime64[ns]")
+        stamps = [pd.NaT if d is None else pd.Timestamp(d) for d in dates]
+        table["date"] = pd.Series(stamps, index=raw.index, dtype="datetime64[ns]")
     for column in raw.columns:
         if is_split_column(column):
             values = raw[column].str.strip()
