@@ -1,0 +1,69 @@
+"""`photoid evaluate`: the split's train rows are the gallery, its test rows the queries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from photoid.cli.app import app
+from photoid.cli.options import (
+    CacheOption,
+    MethodOption,
+    NoCacheOption,
+    SetOption,
+    cache_dir,
+    local_config,
+)
+from photoid.cli.progress import stage_progress
+from photoid.data import load_dataset
+from photoid.errors import PhotoidError
+from photoid.evaluation import evaluate_local
+from photoid.evaluation.report import write_report
+
+
+@app.command("evaluate")
+def evaluate(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (with metadata.csv).")],
+    split_column: Annotated[
+        str, typer.Option(help="Split column: train rows = gallery, test rows = queries.")
+    ] = "split",
+    method: MethodOption = "local",
+    new_threshold: Annotated[
+        float | None,
+        typer.Option(help="Put new_individual first when the best score is below this."),
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    settings: SetOption = None,
+    cache: CacheOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Evaluate an engine on a split; the last line printed is one JSON object of the numbers."""
+    if method != "local":
+        raise PhotoidError(f"unknown method {method!r}; choose one of: local")
+    config = local_config(settings)
+    with stage_progress() as progress:
+        result = evaluate_local(
+            load_dataset(dataset),
+            split_column,
+            config,
+            cache_dir=cache_dir(cache, no_cache),
+            new_threshold=new_threshold,
+            progress=progress,
+        )
+    summary = result.summary()
+    table = Table(title=f"{method} on {dataset} ({split_column})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("top1", "top5", "map5", "acc_known", "acc_new", "queries", "gallery", "seconds"):
+        table.add_row(key, str(summary[key]))
+    Console().print(table)
+    if result.skipped:
+        typer.echo(f"skipped {len(result.skipped)} unreadable gallery images", err=True)
+    if report is not None:
+        typer.echo(f"report: {write_report(result, report)}")
+    typer.echo(json.dumps(summary))

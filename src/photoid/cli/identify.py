@@ -1,0 +1,66 @@
+"""`photoid identify`: rank the gallery's identities for each query photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from photoid.cli.app import app
+from photoid.cli.options import (
+    CacheOption,
+    MethodOption,
+    NoCacheOption,
+    SetOption,
+    cache_dir,
+    local_config,
+)
+from photoid.cli.progress import stage_progress
+from photoid.identify import collect_images, identify_files, write_answers
+
+
+@app.command("identify")
+def identify(
+    gallery: Annotated[Path, typer.Option(help="Labelled gallery dataset folder.")],
+    query: Annotated[list[Path], typer.Option(help="Query image or folder, repeatable.")],
+    method: MethodOption = "local",
+    out: Annotated[
+        Path | None, typer.Option(help="Write the answers to a .csv or .json file.")
+    ] = None,
+    settings: SetOption = None,
+    cache: CacheOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Top-5 identities per query photo, as a table, or CSV/JSON with --out."""
+    queries = collect_images(query)
+    with stage_progress() as progress:
+        answers = identify_files(
+            gallery,
+            queries,
+            method=method,
+            config=local_config(settings),
+            cache_dir=cache_dir(cache, no_cache),
+            progress=progress,
+        )
+    if out is not None:
+        typer.echo(f"wrote {write_answers(answers, out)}")
+        return
+    table = Table(title=f"{method} identification against {gallery}")
+    for column in ("query", "rank", "identity", "score", "inliers", "gallery image"):
+        table.add_column(column)
+    for answer in answers:
+        if not answer.candidates:
+            table.add_row(answer.query, "", "", "", "", answer.warning or "")
+        for rank, candidate in enumerate(answer.candidates, start=1):
+            table.add_row(
+                answer.query if rank == 1 else "",
+                str(rank),
+                candidate.identity,
+                f"{candidate.score:.3f}",
+                str(candidate.best.inliers),
+                candidate.best.image,
+            )
+    Console().print(table)

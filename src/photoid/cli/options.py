@@ -1,0 +1,35 @@
+"""Options shared by the identification commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from photoid.local.config import LocalConfig, default_cache_dir, parse_overrides
+
+MethodOption = Annotated[str, typer.Option("--method", help="Identification engine: local.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Engine setting KEY=VALUE, repeatable (e.g. --set shortlist=50 --set clahe=true).",
+    ),
+]
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(help="Feature cache folder (default: $PHOTOID_CACHE or ~/.cache/photoid)."),
+]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
+
+
+def local_config(settings: list[str] | None) -> LocalConfig:
+    """The default local-engine config with ``--set`` overrides applied."""
+    return LocalConfig().with_overrides(**parse_overrides(settings or []))
+
+
+def cache_dir(cache: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    return cache if cache is not None else default_cache_dir()

@@ -1,0 +1,73 @@
+"""Answers written as CSV (one row per query and candidate) or JSON (with the evidence)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from photoid.errors import PhotoidError
+from photoid.local.results import Identification
+
+CSV_COLUMNS = ("query", "rank", "identity", "score", "inliers", "gallery_image", "warning")
+
+
+def answers_to_rows(answers: list[Identification]) -> list[dict[str, Any]]:
+    """Flat rows: one per (query, candidate); a query without candidates gets one empty row."""
+    rows: list[dict[str, Any]] = []
+    for answer in answers:
+        if not answer.candidates:
+            rows.append({"query": answer.query, "rank": "", "warning": answer.warning or ""})
+        for rank, candidate in enumerate(answer.candidates, start=1):
+            rows.append(
+                {
+                    "query": answer.query,
+                    "rank": rank,
+                    "identity": candidate.identity,
+                    "score": round(candidate.score, 6),
+                    "inliers": candidate.best.inliers,
+                    "gallery_image": candidate.best.image,
+                    "warning": "",
+                }
+            )
+    return rows
+
+
+def answers_to_json(answers: list[Identification]) -> list[dict[str, Any]]:
+    """Everything, including the matched keypoint pairs (x, y in original image pixels)."""
+    return [
+        {
+            "query": a.query,
+            "keypoints": a.keypoints,
+            "warning": a.warning,
+            "candidates": [
+                {
+                    "identity": c.identity,
+                    "score": c.score,
+                    "gallery_image": c.best.image,
+                    "inliers": c.best.inliers,
+                    "query_points": c.best.query_points.round(2).tolist(),
+                    "gallery_points": c.best.gallery_points.round(2).tolist(),
+                }
+                for c in a.candidates
+            ],
+        }
+        for a in answers
+    ]
+
+
+def write_answers(answers: list[Identification], out: Path) -> Path:
+    """Write by the suffix of ``out``: ``.csv`` or ``.json``."""
+    suffix = out.suffix.lower()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, restval="")
+            writer.writeheader()
+            writer.writerows(answers_to_rows(answers))
+    elif suffix == ".json":
+        out.write_text(json.dumps(answers_to_json(answers), indent=1), encoding="utf-8")
+    else:
+        raise PhotoidError(f"{out}: --out must end in .csv or .json")
+    return out

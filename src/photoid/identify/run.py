@@ -1,0 +1,38 @@
+"""Build a gallery from a dataset and identify query files against it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from photoid.data.table import load_dataset
+from photoid.errors import PhotoidError
+from photoid.local.config import LocalConfig
+from photoid.local.engine import LocalEngine
+from photoid.local.results import Identification
+
+METHODS = ("local",)
+
+
+def identify_files(
+    gallery: Path,
+    queries: list[Path],
+    *,
+    method: str = "local",
+    config: LocalConfig | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[Identification]:
+    """Every labelled row of the ``gallery`` dataset is the gallery; rank identities per query."""
+    if method not in METHODS:
+        raise PhotoidError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    dataset = load_dataset(gallery)
+
+    def stage(name: str, total: int) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        progress(name, 0, total)
+        return lambda count: progress(name, count, total)
+
+    engine = LocalEngine.from_dataset(dataset, config, cache_dir, stage("gallery", len(dataset)))
+    return engine.identify(queries, progress=stage("queries", len(queries)))

@@ -1,0 +1,121 @@
+"""Settings of the local-feature engine, one frozen dataclass with every default."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from photoid.errors import PhotoidError
+
+Geometry = Literal["similarity", "affine", "homography"]
+IndexKind = Literal["auto", "exact", "ivf", "hnsw"]
+Aggregate = Literal["max", "top2", "top3"]
+Matching = Literal["lnbnn", "ratio", "mutual"]
+
+# Settings that change the stored keypoints and descriptors (the feature cache key).
+FEATURE_FIELDS: tuple[str, ...] = (
+    "detector",
+    "max_side",
+    "clahe",
+    "max_keypoints",
+    "contrast_threshold",
+    "use_bbox",
+)
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """Local-feature identification settings.
+
+    Image sizes and RANSAC thresholds are in pixels of the resized image (longest side
+    ``max_side``). ``knn`` is HotSpotter's K: each query descriptor votes for its K nearest
+    gallery descriptors, weighted by the distance to the (K+1)-th minus the distance to the match.
+    """
+
+    detector: str = "rootsift"
+    max_side: int = 512
+    clahe: bool = False
+    max_keypoints: int = 1500
+    contrast_threshold: float = 0.02
+    use_bbox: bool = True
+    knn: int = 5
+    shortlist: int = 30
+    matching: Matching = "lnbnn"
+    unique_pairs: bool = True
+    ratio: float = 0.85
+    geometry: Geometry = "similarity"
+    ransac_threshold: float = 20.0
+    min_inliers: int = 6
+    aggregate: Aggregate = "top2"
+    viewpoint_aware: bool = False
+    index: IndexKind = "auto"
+    approximate_above: int = 250_000
+    ivf_probes: int = 16
+    top: int = 5
+
+    def __post_init__(self) -> None:
+        positive = ("max_side", "max_keypoints", "knn", "shortlist", "top", "ivf_probes")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise PhotoidError(f"local engine: {name} must be at least 1")
+        if not 0.0 < self.ratio <= 1.0:
+            raise PhotoidError("local engine: ratio must be in (0, 1]")
+
+    def fingerprint(self, names: tuple[str, ...] = FEATURE_FIELDS) -> str:
+        """Short hash of the named settings (by default those that change the features)."""
+        chosen = {name: getattr(self, name) for name in names}
+        text = json.dumps(chosen, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_overrides(self, **overrides: Any) -> LocalConfig:
+        """A copy with ``overrides`` applied; ``None`` values are dropped, unknown keys refused."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise PhotoidError(
+                f"unknown local-engine setting(s) {', '.join(unknown)}; known: {sorted(known)}"
+            )
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["shortlist=50", "clahe=true"]`` -> typed overrides of :class:`LocalConfig`.
+
+    Values are converted to each setting's type; unknown keys and bad values are refused.
+    """
+    types = {f.name: type(getattr(LocalConfig(), f.name)) for f in fields(LocalConfig)}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in types:
+            raise PhotoidError(
+                f"bad setting {pair!r}: use KEY=VALUE with KEY one of {', '.join(sorted(types))}"
+            )
+        out[key] = _convert(key, text.strip(), types[key])
+    return out
+
+
+def _convert(key: str, text: str, kind: type) -> Any:
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return lowered in ("true", "1", "yes")
+        return kind(text)
+    except ValueError:
+        raise PhotoidError(f"setting {key}: {text!r} is not a valid {kind.__name__}") from None
+
+
+def default_cache_dir() -> Path:
+    """``$PHOTOID_CACHE`` or ``~/.cache/photoid``; features go in its ``features`` folder."""
+    root = os.environ.get("PHOTOID_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "photoid") / "features"

@@ -1,0 +1,295 @@
+"""The local-feature identification engine: needs no trained weights and runs on CPU.
+
+Gallery descriptors live in one faiss index; a query's descriptors vote for gallery images
+(LNBNN), the shortlist is verified geometrically, and verified scores are aggregated per identity.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from photoid.data.schema import UNKNOWN_IDENTITY
+from photoid.data.table import Dataset
+from photoid.local.cache import FeatureCache
+from photoid.local.config import LocalConfig
+from photoid.local.extraction import Box, Extracted, extract_many
+from photoid.local.features import Features, get_detector
+from photoid.local.index import DescriptorIndex
+from photoid.local.results import Candidate, Identification, Match
+from photoid.local.scoring import identity_scores
+from photoid.local.verify import Correspondences, one_to_one, ransac_inliers, ratio_matches
+from photoid.local.voting import image_votes, lnbnn_weights
+
+Progress = Callable[[int], None]
+
+
+class LocalEngine:
+    """Identify photos against a gallery of labelled photos by keypoint matching.
+
+    Build with :meth:`from_dataset` or add images with :meth:`add`; ask with :meth:`identify`.
+    """
+
+    def __init__(self, config: LocalConfig | None = None, cache_dir: Path | None = None) -> None:
+        self.config = config or LocalConfig()
+        detector = get_detector(self.config.detector)
+        self._binary = detector.binary
+        self.cache = (
+            FeatureCache(cache_dir, self.config.fingerprint()) if cache_dir is not None else None
+        )
+        self.index = DescriptorIndex(
+            detector.dim,
+            binary=detector.binary,
+            kind=self.config.index,
+            approximate_above=self.config.approximate_above,
+            probes=self.config.ivf_probes,
+        )
+        self.images: list[str] = []
+        self.identities: list[str] = []
+        self.viewpoints: list[str | None] = []
+        self._features: list[Features] = []
+        self._identity_names: list[str] = []
+        self._identity_lookup: dict[str, int] = {}
+        self._labels = np.zeros(0, np.int64)
+        self.skipped: list[str] = []
+
+    # -- building the gallery -------------------------------------------------------------
+
+    @classmethod
+    def from_dataset(
+        cls,
+        dataset: Dataset,
+        config: LocalConfig | None = None,
+        cache_dir: Path | None = None,
+        progress: Progress | None = None,
+    ) -> LocalEngine:
+        """A gallery of every row of ``dataset`` with a known identity."""
+        engine = cls(config, cache_dir)
+        table = dataset.table
+        engine.add(
+            [dataset.root / p for p in table["image"]],
+            list(table["identity"]),
+            bboxes=list(table["bbox"]) if "bbox" in table else None,
+            viewpoints=list(table["viewpoint"]) if "viewpoint" in table else None,
+            names=list(table["image"]),
+            progress=progress,
+        )
+        return engine
+
+    def add(
+        self,
+        paths: Sequence[Path],
+        identities: Sequence[str],
+        *,
+        bboxes: Sequence[Box | None] | None = None,
+        viewpoints: Sequence[str | None] | None = None,
+        names: Sequence[str] | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """Add labelled images to the gallery (incrementally); returns how many were added.
+
+        Images of the ``unknown`` identity are left out (nothing to match them to). Unreadable
+        images are skipped with a warning naming them (see ``skipped``); an image without
+        keypoints is kept but can never be matched.
+        """
+        count = len(paths)
+        boxes = list(bboxes) if bboxes is not None else [None] * count
+        views = list(viewpoints) if viewpoints is not None else [None] * count
+        labels = list(names) if names is not None else [str(p) for p in paths]
+        keep = [i for i in range(count) if identities[i] != UNKNOWN_IDENTITY]
+        extracted = extract_many(
+            [paths[i] for i in keep],
+            [boxes[i] for i in keep],
+            self.config,
+            self.cache,
+            progress=progress,
+        )
+        added = 0
+        for i, result in zip(keep, extracted, strict=True):
+            if result.features is None:
+                self._skip(labels[i], result)
+                continue
+            self._add_one(labels[i], identities[i], views[i], result.features)
+            added += 1
+        return added
+
+    def _skip(self, name: str, result: Extracted) -> None:
+        self.skipped.append(name)
+        warnings.warn(f"skipped {name}: {result.error}", stacklevel=3)
+
+    def _add_one(self, name: str, identity: str, viewpoint: str | None, features: Features) -> None:
+        if identity not in self._identity_lookup:
+            self._identity_lookup[identity] = len(self._identity_names)
+            self._identity_names.append(identity)
+        owner = len(self.images)
+        self.images.append(name)
+        self.identities.append(identity)
+        self.viewpoints.append(_clean(viewpoint))
+        self._features.append(self._stored(features))
+        self._labels = np.append(self._labels, self._identity_lookup[identity])
+        self.index.add(features.descriptors, owner)
+
+    def _stored(self, features: Features) -> Features:
+        if self.config.matching != "lnbnn":
+            return features
+        empty = features.descriptors[:0]  # LNBNN verification needs only the points
+        return Features(features.points, empty, features.scale, features.offset)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    # -- identification -------------------------------------------------------------------
+
+    def identify(
+        self,
+        paths: Sequence[Path],
+        *,
+        bboxes: Sequence[Box | None] | None = None,
+        viewpoints: Sequence[str | None] | None = None,
+        names: Sequence[str] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Identification]:
+        """Rank gallery identities for each query photo, best first (``config.top`` of them).
+
+        A query that cannot be read or has no keypoints gets no candidates and a warning.
+        """
+        count = len(paths)
+        boxes = list(bboxes) if bboxes is not None else [None] * count
+        views = list(viewpoints) if viewpoints is not None else [None] * count
+        labels = list(names) if names is not None else [str(p) for p in paths]
+        extracted = extract_many(paths, boxes, self.config, self.cache)
+        answers: list[Identification] = []
+        for name, view, result in zip(labels, views, extracted, strict=True):
+            if result.features is None:
+                warnings.warn(f"skipped query {name}: {result.error}", stacklevel=2)
+                answers.append(Identification(name, warning=result.error))
+            else:
+                answers.append(self.identify_features(name, result.features, _clean(view)))
+            if progress is not None:
+                progress(1)
+        return answers
+
+    def identify_features(
+        self,
+        name: str,
+        features: Features,
+        viewpoint: str | None = None,
+        exclude: int | None = None,
+    ) -> Identification:
+        """Identify one query from its features; ``exclude`` leaves one gallery image out."""
+        if len(features) == 0:
+            return Identification(name, warning="no keypoints found in the image")
+        if len(self) == 0:
+            return Identification(name, keypoints=len(features), warning="the gallery is empty")
+        k = self.config.knn
+        distances, owners, keypoints = self.index.search(
+            features.descriptors, k + 1 + (1 if exclude is not None else 0)
+        )
+        if exclude is not None:
+            distances, owners, keypoints = _drop_owner(distances, owners, keypoints, exclude, k + 1)
+        weights = lnbnn_weights(distances, k)
+        allowed = self._allowed(viewpoint, exclude)
+        votes = image_votes(weights, owners, len(self), allowed)
+        ranked = np.argsort(-votes, kind="stable")[: self.config.shortlist]
+        shortlist = ranked[votes[ranked] > 0]
+        image_scores = np.zeros(len(self), np.float64)
+        matches: dict[int, Match] = {}
+        for owner in shortlist.tolist():
+            match = self._verify(features, owner, weights, owners[:, :k], keypoints[:, :k])
+            matches[owner] = match
+            image_scores[owner] = match.score
+        # A vanishing share of the unverified vote breaks ties between equal verified scores.
+        image_scores += 1e-6 * votes / max(1.0, float(votes.max(initial=0.0)))
+        return Identification(
+            name, self._rank(image_scores, matches, features), keypoints=len(features)
+        )
+
+    def _allowed(self, viewpoint: str | None, exclude: int | None) -> np.ndarray | None:
+        allowed: np.ndarray | None = None
+        if self.config.viewpoint_aware and viewpoint is not None:
+            views = np.array([v is None or v == viewpoint for v in self.viewpoints])
+            allowed = views if views.any() else None
+        if exclude is not None:
+            allowed = np.ones(len(self), bool) if allowed is None else allowed.copy()
+            allowed[exclude] = False
+        return allowed
+
+    def _verify(
+        self,
+        query: Features,
+        owner: int,
+        weights: np.ndarray,
+        owners: np.ndarray,
+        keypoints: np.ndarray,
+    ) -> Match:
+        gallery = self._features[owner]
+        if self.config.matching == "lnbnn":
+            rows, cols = np.nonzero(owners == owner)
+            pairs = Correspondences(
+                rows.astype(np.int64), keypoints[rows, cols], weights[rows, cols]
+            )
+        else:
+            pairs = ratio_matches(
+                query.descriptors,
+                gallery.descriptors,
+                self.config.ratio,
+                binary=self._binary,
+                mutual=self.config.matching == "mutual",
+            )
+        if self.config.unique_pairs:
+            pairs = one_to_one(pairs)
+        src = query.points[pairs.query_index]
+        dst = gallery.points[pairs.gallery_index]
+        inliers = ransac_inliers(src, dst, self.config.geometry, self.config.ransac_threshold)
+        count = int(inliers.sum())
+        score = float(pairs.weights[inliers].sum()) if count >= self.config.min_inliers else 0.0
+        q_points = query.original_points()[pairs.query_index[inliers]]
+        g_points = gallery.original_points()[pairs.gallery_index[inliers]]
+        return Match(self.images[owner], score, count, q_points, g_points)
+
+    def _rank(
+        self, image_scores: np.ndarray, matches: dict[int, Match], query: Features
+    ) -> list[Candidate]:
+        per_identity = identity_scores(image_scores, self._labels, self.config.aggregate)
+        order = np.argsort(-per_identity, kind="stable")[: self.config.top]
+        candidates: list[Candidate] = []
+        for label in order.tolist():
+            members = np.flatnonzero(self._labels == label)
+            best = int(members[np.argmax(image_scores[members])])
+            match = matches.get(best) or Match(
+                self.images[best],
+                0.0,
+                0,
+                np.zeros((0, 2), np.float32),
+                np.zeros((0, 2), np.float32),
+            )
+            candidates.append(
+                Candidate(self._identity_names[label], float(per_identity[label]), match)
+            )
+        return candidates
+
+
+def _clean(viewpoint: object) -> str | None:
+    if viewpoint is None or (isinstance(viewpoint, float) and np.isnan(viewpoint)):
+        return None
+    text = str(viewpoint).strip()
+    return text or None
+
+
+def _drop_owner(
+    distances: np.ndarray, owners: np.ndarray, keypoints: np.ndarray, exclude: int, keep: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Remove neighbours owned by ``exclude`` from each row, keeping the first ``keep`` others."""
+    dropped = owners == exclude
+    order = np.argsort(dropped, axis=1, kind="stable")[:, :keep]
+    distances = np.take_along_axis(distances, order, axis=1)
+    owners = np.take_along_axis(owners, order, axis=1)
+    keypoints = np.take_along_axis(keypoints, order, axis=1)
+    gone = np.take_along_axis(dropped, order, axis=1)
+    distances[gone] = np.inf
+    owners[gone] = -1
+    keypoints[gone] = -1
+    return distances, owners, keypoints

@@ -1,0 +1,134 @@
+"""All gallery descriptors in one faiss index, so a query costs one search, not one per image.
+
+Exact (flat) while small; once the gallery holds ``approximate_above`` descriptors, an inverted
+file with 8-bit scalar quantisation (IVF-SQ8) or HNSW. Binary descriptors (ORB) use faiss's
+binary indexes with Hamming distance. Each stored descriptor remembers its owner image and its
+keypoint number within that image.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import faiss
+import numpy as np
+
+from photoid.local.config import IndexKind
+
+_TRAIN_SAMPLE = 200_000
+
+
+class DescriptorIndex:
+    """Nearest-neighbour search over descriptors of many gallery images.
+
+    ``add`` is incremental. ``search`` returns distances (L2 for float descriptors, Hamming for
+    binary) and the ``(owner image, keypoint)`` of each neighbour, ``-1`` where fewer exist.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        binary: bool,
+        kind: IndexKind = "auto",
+        approximate_above: int = 2_000_000,
+        probes: int = 16,
+    ) -> None:
+        self.dim = dim
+        self.binary = binary
+        self.kind = kind
+        self.approximate_above = approximate_above
+        self.probes = probes
+        self._index: Any = self._exact()
+        self._approximate = False
+        self.owners = np.zeros(0, np.int64)
+        self.keypoints = np.zeros(0, np.int64)
+
+    @property
+    def size(self) -> int:
+        return int(self.owners.shape[0])
+
+    @property
+    def approximate(self) -> bool:
+        return self._approximate
+
+    def _exact(self) -> Any:
+        return faiss.IndexBinaryFlat(self.dim) if self.binary else faiss.IndexFlatL2(self.dim)
+
+    def add(self, descriptors: np.ndarray, owner: int) -> None:
+        """Add one image's ``(n, d)`` descriptors under gallery image number ``owner``.
+
+        Vectors go into the exact index until the first search after the size passes the
+        approximate threshold; from then on into the approximate one (its centroids stay).
+        """
+        count = int(descriptors.shape[0])
+        if count == 0:
+            return
+        self.owners = np.concatenate([self.owners, np.full(count, owner, np.int64)])
+        self.keypoints = np.concatenate([self.keypoints, np.arange(count, dtype=np.int64)])
+        self._index.add(np.ascontiguousarray(descriptors))
+
+    def _should_switch(self) -> bool:
+        if self._approximate or self.kind == "exact":
+            return False
+        if self.kind in ("ivf", "hnsw"):
+            return True
+        return self.size >= self.approximate_above
+
+    def _switch_to_approximate(self) -> None:
+        data = self._index.reconstruct_n(0, self._index.ntotal)
+        self._index = self._build_approximate(data)
+        self._approximate = True
+
+    def _build_approximate(self, data: np.ndarray) -> Any:
+        count = data.shape[0]
+        lists = int(min(65536, max(16, 4 * math.sqrt(count))))
+        sample = data[np.random.default_rng(0).permutation(count)[:_TRAIN_SAMPLE]]
+        lists = min(lists, max(1, sample.shape[0] // 39))
+        index: Any
+        quantizer: Any
+        if self.binary:
+            quantizer = faiss.IndexBinaryFlat(self.dim)
+            index = faiss.IndexBinaryIVF(quantizer, self.dim, lists)
+            index.own_fields = True
+            quantizer.this.disown()
+        elif self.kind == "hnsw":
+            index = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, 32)  # type: ignore[arg-type]
+            index.hnsw.efSearch = 64
+        else:
+            quantizer = faiss.IndexFlatL2(self.dim)
+            index = faiss.IndexIVFScalarQuantizer(
+                quantizer, self.dim, lists, faiss.ScalarQuantizer.QT_8bit
+            )
+            index.own_fields = True
+            quantizer.this.disown()
+        if not index.is_trained:
+            index.train(sample)
+        if hasattr(index, "nprobe"):
+            index.nprobe = self.probes
+        index.add(data)
+        return index
+
+    def search(self, descriptors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``k`` nearest neighbours of each of ``(n, d)`` query descriptors.
+
+        Returns ``distances`` ``(n, k)`` float32 (Euclidean for float descriptors, Hamming bits
+        for binary; ``inf`` where missing), ``owners`` and ``keypoints`` ``(n, k)`` int64.
+        """
+        n = int(descriptors.shape[0])
+        if n == 0 or self.size == 0:
+            empty = np.full((n, k), -1, np.int64)
+            return np.full((n, k), np.inf, np.float32), empty, empty.copy()
+        if self._should_switch():
+            self._switch_to_approximate()
+        distances, ids = self._index.search(np.ascontiguousarray(descriptors), k)
+        distances = distances.astype(np.float32)
+        if not self.binary:
+            distances = np.sqrt(np.maximum(distances, 0.0))
+        missing = ids < 0
+        distances[missing] = np.inf
+        safe = np.where(missing, 0, ids)
+        owners = np.where(missing, -1, self.owners[safe])
+        keypoints = np.where(missing, -1, self.keypoints[safe])
+        return distances, owners, keypoints
