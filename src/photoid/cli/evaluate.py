@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -34,9 +34,12 @@ def evaluate(
     ] = "split",
     method: MethodOption = "local",
     new_threshold: Annotated[
-        float | None,
-        typer.Option(help="Put new_individual first when the best score is below this."),
-    ] = None,
+        str,
+        typer.Option(
+            help="new_individual goes first when the best score is below this: a number, "
+            "'auto' (fitted on the gallery by leave-one-out) or 'none' (never).",
+        ),
+    ] = "none",
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     settings: SetOption = None,
     cache: CacheOption = None,
@@ -52,7 +55,7 @@ def evaluate(
             split_column,
             config,
             cache_dir=cache_dir(cache, no_cache),
-            new_threshold=new_threshold,
+            new_threshold=_threshold(new_threshold),
             progress=progress,
         )
     summary = result.summary()
@@ -67,3 +70,15 @@ def evaluate(
     if report is not None:
         typer.echo(f"report: {write_report(result, report)}")
     typer.echo(json.dumps(summary))
+
+
+def _threshold(text: str) -> float | Literal["auto"] | None:
+    lowered = text.strip().lower()
+    if lowered == "none":
+        return None
+    if lowered == "auto":
+        return "auto"
+    try:
+        return float(lowered)
+    except ValueError:
+        raise PhotoidError(f"--new-threshold {text!r}: give a number, 'auto' or 'none'") from None

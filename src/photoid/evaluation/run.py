@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -15,7 +15,9 @@ from photoid.data.table import Dataset
 from photoid.errors import DatasetError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
+from photoid.local.extraction import extract_many
 from photoid.local.results import Identification
+from photoid.local.threshold import fit_new_threshold
 from photoid.metrics import (
     NEW_INDIVIDUAL,
     insert_new_individual,
@@ -109,19 +111,22 @@ def evaluate_local(
     config: LocalConfig | None = None,
     *,
     cache_dir: Path | None = None,
-    new_threshold: float | None = None,
+    new_threshold: float | Literal["auto"] | None = None,
     progress: Progress | None = None,
 ) -> EvaluationResult:
     """Build the gallery from the split's train rows, identify its test rows, score the answers.
 
     ``new_threshold``: a query whose best score is below it gets ``new_individual`` first (the
-    competitions' rule); None never inserts it. The oracle threshold (the best one in
+    competitions' rule); ``"auto"`` fits it on the gallery alone by leave-one-out
+    (:mod:`photoid.local.threshold`); None never inserts it. The oracle threshold (the best one in
     hindsight, from the query labels) is reported alongside for reference, never used.
     """
     gallery, queries = split_rows(dataset, split_column)
     started = time.perf_counter()
     gallery_progress = _stage(progress, "gallery", len(gallery))
     engine = LocalEngine.from_dataset(gallery, config, cache_dir, gallery_progress)
+    if new_threshold == "auto":
+        new_threshold = _fit_threshold(engine, gallery)
     built = time.perf_counter()
     table = queries.table
     answers = engine.identify(
@@ -169,6 +174,26 @@ def evaluate_local(
         identifications=answers,
         skipped=engine.skipped,
     )
+
+
+def _fit_threshold(engine: LocalEngine, gallery: Dataset) -> float | None:
+    table = gallery.table
+    wanted = set(engine.images)
+    rows = [i for i, name in enumerate(table["image"]) if name in wanted]
+    boxes = list(table["bbox"]) if "bbox" in table else [None] * len(table)
+    extracted = extract_many(
+        [gallery.root / table["image"].iloc[i] for i in rows],
+        [boxes[i] for i in rows],
+        engine.config,
+        engine.cache,
+    )
+    by_name = {
+        table["image"].iloc[i]: e.features
+        for i, e in zip(rows, extracted, strict=True)
+        if e.features is not None
+    }
+    fit = fit_new_threshold(engine, [by_name[name] for name in engine.images])
+    return None if fit is None else round(fit.threshold, 6)
 
 
 def _padded(values: list[float], width: int = 5) -> list[float]:

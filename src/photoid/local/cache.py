@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ class FeatureCache:
                     scale=float(data["scale"]),
                     offset=(float(data["offset"][0]), float(data["offset"][1])),
                 )
-        except (OSError, ValueError, KeyError):  # a damaged entry is recomputed
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged: recompute
             self.misses += 1
             return None
         self.hits += 1

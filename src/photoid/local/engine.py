@@ -204,7 +204,7 @@ class LocalEngine:
         # A vanishing share of the unverified vote breaks ties between equal verified scores.
         image_scores += 1e-6 * votes / max(1.0, float(votes.max(initial=0.0)))
         return Identification(
-            name, self._rank(image_scores, matches, features), keypoints=len(features)
+            name, self._rank(image_scores, matches, allowed), keypoints=len(features)
         )
 
     def _allowed(self, viewpoint: str | None, exclude: int | None) -> np.ndarray | None:
@@ -251,13 +251,18 @@ class LocalEngine:
         return Match(self.images[owner], score, count, q_points, g_points)
 
     def _rank(
-        self, image_scores: np.ndarray, matches: dict[int, Match], query: Features
+        self, image_scores: np.ndarray, matches: dict[int, Match], allowed: np.ndarray | None
     ) -> list[Candidate]:
+        """Identities best first, each shown by its best allowed image; none allowed: left out."""
         per_identity = identity_scores(image_scores, self._labels, self.config.aggregate)
-        order = np.argsort(-per_identity, kind="stable")[: self.config.top]
+        usable = np.ones(len(self), bool) if allowed is None else allowed
         candidates: list[Candidate] = []
-        for label in order.tolist():
-            members = np.flatnonzero(self._labels == label)
+        for label in np.argsort(-per_identity, kind="stable").tolist():
+            if len(candidates) == self.config.top:
+                break
+            members = np.flatnonzero((self._labels == label) & usable)
+            if members.size == 0:
+                continue
             best = int(members[np.argmax(image_scores[members])])
             match = matches.get(best) or Match(
                 self.images[best],
