@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv clean
+.PHONY: demo test lint typecheck pytest venv clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,9 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+demo: $(STAMP)
+	$(BIN)/photoid demo demo-out
 
 test: lint typecheck pytest
 

@@ -39,21 +39,22 @@ class LocalConfig:
     detector: str = "rootsift"
     max_side: int = 512
     clahe: bool = False
-    max_keypoints: int = 1500
-    contrast_threshold: float = 0.02
+    max_keypoints: int = 1000
+    contrast_threshold: float = 0.04
     use_bbox: bool = True
     knn: int = 5
-    shortlist: int = 30
+    shortlist: int = 100
     matching: Matching = "lnbnn"
     unique_pairs: bool = True
     ratio: float = 0.85
     geometry: Geometry = "similarity"
     ransac_threshold: float = 20.0
-    min_inliers: int = 6
+    min_inliers: int = 2
     aggregate: Aggregate = "top2"
     viewpoint_aware: bool = False
     index: IndexKind = "auto"
-    approximate_above: int = 250_000
+    approximate_above: int = 50_000
+    ivf_above: int = 3_000_000
     ivf_probes: int = 16
     top: int = 5
 

@@ -45,6 +45,7 @@ class LocalEngine:
             binary=detector.binary,
             kind=self.config.index,
             approximate_above=self.config.approximate_above,
+            ivf_above=self.config.ivf_above,
             probes=self.config.ivf_probes,
         )
         self.images: list[str] = []
