@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import pytest
 
@@ -144,3 +145,23 @@ def test_exact_kind_never_switches() -> None:
     index.add(data, owner=0)
     index.search(data[:5], 1)
     assert not index.approximate
+
+
+@pytest.mark.parametrize(("count", "structure"), [(600, faiss.IndexHNSW), (1000, faiss.IndexIVF)])
+def test_auto_takes_hnsw_then_ivf_for_the_largest_galleries(count: int, structure: type) -> None:
+    data = _planted(False, count, seed=7)
+    index = DescriptorIndex(128, binary=False, kind="auto", approximate_above=500, ivf_above=800)
+    index.add(data, owner=0)
+    rows = np.arange(0, count, 10)
+    assert _duplicate_recall(index, data, rows) >= 0.95
+    assert isinstance(index._index, structure)  # which structure is only visible inside
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_approximate_index_of_a_tiny_gallery_still_works(binary: bool) -> None:
+    data = _planted(binary, 20, seed=8)
+    index = DescriptorIndex(256 if binary else 128, binary=binary, kind="ivf")
+    index.add(data, owner=0)
+    _, _, keypoints = index.search(data, 1)
+    assert index.approximate
+    np.testing.assert_array_equal(keypoints[:, 0], np.arange(20))

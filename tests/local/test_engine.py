@@ -231,9 +231,7 @@ def test_leave_one_out_never_answers_with_the_left_out_image(
     assert right >= 12  # measured: 16 of 18
 
 
-def test_leave_one_out_drops_an_identity_with_no_other_photo(
-    gallery: Dataset, cache: Path
-) -> None:
+def test_leave_one_out_drops_an_identity_with_no_other_photo(gallery: Dataset, cache: Path) -> None:
     single = (gallery.table["identity"] == "spotted_0003") & (_photo(gallery) > 0)
     rows = gallery.subset(~single.to_numpy())  # spotted_0003 keeps one photo
     engine = LocalEngine.from_dataset(rows, CONFIG.with_overrides(top=10), cache)

@@ -19,13 +19,19 @@ from photoid.cli.options import (
     local_config,
 )
 from photoid.cli.progress import stage_progress
+from photoid.errors import PhotoidError
 from photoid.identify import collect_images, identify_files, write_answers
 
 
 @app.command("identify")
 def identify(
     gallery: Annotated[Path, typer.Option(help="Labelled gallery dataset folder.")],
-    query: Annotated[list[Path], typer.Option(help="Query image or folder, repeatable.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="More query images or folders.", show_default=False)
+    ] = None,
+    query: Annotated[
+        list[Path] | None, typer.Option(help="Query image or folder, repeatable.")
+    ] = None,
     method: MethodOption = "local",
     out: Annotated[
         Path | None, typer.Option(help="Write the answers to a .csv or .json file.")
@@ -34,8 +40,14 @@ def identify(
     cache: CacheOption = None,
     no_cache: NoCacheOption = False,
 ) -> None:
-    """Top-5 identities per query photo, as a table, or CSV/JSON with --out."""
-    queries = collect_images(query)
+    """Top-5 identities per query photo, as a table, or CSV/JSON with --out.
+
+    Queries are given with --query and/or as arguments: `--query a.jpg b.jpg folder/`.
+    """
+    given = [*(query or []), *(paths or [])]
+    if not given:
+        raise PhotoidError("no query given: pass image files or folders with --query")
+    queries = collect_images(given)
     with stage_progress() as progress:
         answers = identify_files(
             gallery,

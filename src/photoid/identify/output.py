@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from photoid.errors import PhotoidError
 from photoid.local.results import Identification
 
@@ -47,8 +49,8 @@ def answers_to_json(answers: list[Identification]) -> list[dict[str, Any]]:
                     "score": c.score,
                     "gallery_image": c.best.image,
                     "inliers": c.best.inliers,
-                    "query_points": c.best.query_points.round(2).tolist(),
-                    "gallery_points": c.best.gallery_points.round(2).tolist(),
+                    "query_points": _rounded(c.best.query_points),
+                    "gallery_points": _rounded(c.best.gallery_points),
                 }
                 for c in a.candidates
             ],
@@ -71,3 +73,9 @@ def write_answers(answers: list[Identification], out: Path) -> Path:
     else:
         raise PhotoidError(f"{out}: --out must end in .csv or .json")
     return out
+
+
+def _rounded(points: np.ndarray) -> list[list[float]]:
+    """``(m, 2)`` points to 2 decimals, in float64 so float32 noise does not reach the JSON."""
+    rounded: list[list[float]] = np.asarray(points, np.float64).round(2).tolist()
+    return rounded

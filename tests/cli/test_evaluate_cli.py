@@ -1,0 +1,81 @@
+"""``photoid evaluate``: a table, an optional HTML report, and the numbers as the last JSON line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from photoid.cli.app import app
+from photoid.data.synth import generate
+
+FAST = ["--set", "max_side=256"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """5 individuals x 3 photos; individuals 0-3: photos 0-1 train, photo 2 test; 4: all test."""
+    root = tmp_path_factory.mktemp("synth") / "animals"
+    csv = generate(root, individuals=5, images_per=3, seed=7, size=192)
+    cells = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    individual, photo = np.repeat(np.arange(5), 3), np.tile(np.arange(3), 5)
+    cells["split"] = np.where((individual < 4) & (photo < 2), "train", "test")
+    cells.to_csv(csv, index=False)
+    return root
+
+
+def _run(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_evaluate_prints_json_and_writes_the_report(dataset: Path, tmp_path: Path) -> None:
+    report, cache = tmp_path / "R.html", tmp_path / "C"
+    args = ["evaluate", str(dataset), "--split-column", "split", "--report", str(report)]
+    code, out, err = _run([*args, "--cache", str(cache), *FAST])
+    assert code == 0, out + err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert {"top1", "map5", "queries", "gallery", "seconds"} <= set(summary)
+    assert summary["queries"] == 7 and summary["gallery"] == 8
+    assert summary["acc_new"] == 0.0  # no threshold: the 3 unseen photos are never called new
+    assert summary["acc_known"] >= 0.75  # measured: 1.0, all 4 known queries right
+    assert summary["top1"] == round(summary["acc_known"] * 4 / 7, 4)
+    assert f"report: {report}" in out
+    page = report.read_text(encoding="utf-8")
+    assert "<img src='data:image/jpeg;base64," in page
+    assert "<div class='q wrong'>" in page  # the unseen individual is always wrong
+    assert list(cache.rglob("*.npz"))  # features were cached where asked
+
+
+def test_a_huge_threshold_calls_every_query_new(dataset: Path, tmp_path: Path) -> None:
+    args = ["evaluate", str(dataset), "--new-threshold", "1e9", "--cache", str(tmp_path), *FAST]
+    code, out, err = _run(args)
+    assert code == 0, out + err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert (summary["acc_known"], summary["acc_new"]) == (0.0, 1.0)
+    assert summary["top1"] == round(3 / 7, 4)
+    assert summary["new_threshold"] == 1e9
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--set", "shortlist=abc"], "Error: setting shortlist: 'abc' is not a valid int"),
+        (["--method", "deep"], "Error: unknown method 'deep'"),
+        (["--new-threshold", "high"], "Error: --new-threshold 'high': give a number"),
+        (["--split-column", "wd_split"], "no split column 'wd_split'"),
+    ],
+)
+def test_bad_options_give_one_line_and_exit_2(
+    dataset: Path, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    code, out, err = _run(["evaluate", str(dataset), "--cache", str(tmp_path), *extra])
+    assert code == 2, out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert message in lines[0]
+    assert "Traceback" not in out + err
