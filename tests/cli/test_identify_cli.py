@@ -95,3 +95,23 @@ def test_missing_query_is_an_error(dataset: Path, tmp_path: Path) -> None:
     code, _, err = _run(args)
     assert code == 2
     assert err.strip() == f"Error: {tmp_path / 'nope.jpg'}: no such file or folder"
+
+
+def test_queries_as_arguments_after_query(dataset: Path, tmp_path: Path) -> None:
+    other = dataset / "images/finned_0002/finned_0002_000.jpg"
+    out = tmp_path / "a.csv"
+    args = ["identify", "--gallery", str(dataset), "--query", str(dataset / QUERY), str(other)]
+    code, stdout, err = _run([*args, "--out", str(out), "--no-cache", *FAST])
+    assert code == 0, stdout + err
+    with out.open(encoding="utf-8", newline="") as handle:
+        firsts = [r for r in csv.DictReader(handle) if r["rank"] == "1"]
+    assert [(r["query"], r["identity"]) for r in firsts] == [
+        (str(dataset / QUERY), "striped_0001"),
+        (str(other), "finned_0002"),
+    ]
+
+
+def test_no_query_is_an_error(dataset: Path) -> None:
+    code, _, err = _run(["identify", "--gallery", str(dataset)])
+    assert code == 2
+    assert err.strip() == "Error: no query given: pass image files or folders with --query"

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import faiss
 import numpy as np
 import pytest
 
 from photoid.local.index import DescriptorIndex
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_faiss_thread() -> Iterator[None]:
+    """OpenMP threads spin on a busy 2-core machine (7 s instead of 1 s here): use one."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    yield
+    faiss.omp_set_num_threads(before)
+
 
 SIZES = (50, 0, 70, 30)  # descriptors added per call; owners 0..3 (owner 1 adds nothing)
 

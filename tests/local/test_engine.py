@@ -12,8 +12,9 @@ from PIL import Image
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.local.config import LocalConfig
-from photoid.local.engine import LocalEngine
+from photoid.local.engine import LocalEngine, _drop_owner
 from photoid.local.extraction import extract_one
+from photoid.local.features import Features
 from photoid.local.results import Identification
 
 CONFIG = LocalConfig(max_side=256)
@@ -51,18 +52,21 @@ def engine(gallery: Dataset, cache: Path) -> LocalEngine:
     return LocalEngine.from_dataset(gallery, CONFIG, cache)
 
 
-def _ask(engine: LocalEngine, rows: Dataset, **kwargs: object) -> list[Identification]:
+def _ask(
+    engine: LocalEngine, rows: Dataset, viewpoints: list[str | None] | None = None
+) -> list[Identification]:
     table = rows.table
     return engine.identify(
         [rows.root / p for p in table["image"]],
         bboxes=list(table["bbox"]),
+        viewpoints=viewpoints,
         names=list(table["image"]),
-        **kwargs,  # type: ignore[arg-type]
     )
 
 
-def _features(rows: Dataset, i: int, config: LocalConfig = CONFIG) -> object:
-    features = extract_one(rows.image_path(i), rows.table["bbox"].iloc[i], config, None).features
+def _features(rows: Dataset, i: int) -> Features:
+    """Features of row position ``i``, extracted as the engine does for its gallery."""
+    features = extract_one(rows.image_path(i), rows.table["bbox"].iloc[i], CONFIG, None).features
     assert features is not None
     return features
 
@@ -220,12 +224,23 @@ def test_incremental_add_equals_building_at_once(
     ]
 
 
+def test_drop_owner_removes_the_left_out_images_neighbours() -> None:
+    distances = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]], np.float32)
+    owners = np.array([[2, 5, 2, 7], [1, 3, 4, 2]], np.int64)
+    keypoints = np.array([[10, 11, 12, 13], [20, 21, 22, 23]], np.int64)
+    d, o, k = _drop_owner(distances, owners, keypoints, exclude=2, keep=3)
+    # Row 0 loses two neighbours of image 2: the third slot is missing. Row 1 keeps its first 3.
+    np.testing.assert_allclose(d, [[0.2, 0.4, np.inf], [0.5, 0.6, 0.7]])
+    np.testing.assert_array_equal(o, [[5, 7, -1], [1, 3, 4]])
+    np.testing.assert_array_equal(k, [[11, 13, -1], [20, 21, 22]])
+
+
 def test_leave_one_out_never_answers_with_the_left_out_image(
     engine: LocalEngine, gallery: Dataset
 ) -> None:
     right = 0
     for i, name in enumerate(engine.images):
-        answer = engine.identify_features(name, _features(gallery, i), exclude=i)  # type: ignore[arg-type]
+        answer = engine.identify_features(name, _features(gallery, i), exclude=i)
         assert name not in [c.best.image for c in answer.candidates]
         right += answer.candidates[0].identity == engine.identities[i]
     assert right >= 12  # measured: 16 of 18
@@ -236,7 +251,7 @@ def test_leave_one_out_drops_an_identity_with_no_other_photo(gallery: Dataset, c
     rows = gallery.subset(~single.to_numpy())  # spotted_0003 keeps one photo
     engine = LocalEngine.from_dataset(rows, CONFIG.with_overrides(top=10), cache)
     i = engine.images.index("images/spotted_0003/spotted_0003_000.jpg")
-    answer = engine.identify_features("q", _features(rows, i), exclude=i)  # type: ignore[arg-type]
+    answer = engine.identify_features("q", _features(rows, i), exclude=i)
     identities = [c.identity for c in answer.candidates]
     assert "spotted_0003" not in identities
     assert len(identities) == 5  # the other 5 individuals

@@ -3,9 +3,9 @@
 Exact (flat) while small. Once the gallery holds ``approximate_above`` descriptors, ``auto``
 switches to HNSW over 8-bit scalar-quantised vectors (Malkov & Yashunin, TPAMI 2018), and above
 ``ivf_above`` to an inverted file with 8-bit scalar quantisation (IVF-SQ8), cheaper to build for
-many millions. On LionData, HNSW-SQ8 gave the same top-1 as exact search at a tenth of the time. Binary descriptors (ORB) use faiss's
-binary indexes with Hamming distance. Each stored descriptor remembers its owner image and its
-keypoint number within that image.
+many millions. On LionData, HNSW-SQ8 gave the same top-1 as exact search at a tenth of the time.
+Binary descriptors (ORB) use faiss's binary indexes with Hamming distance. Each stored descriptor
+remembers its owner image and its keypoint number within that image.
 """
 
 from __future__ import annotations
