@@ -53,7 +53,7 @@ def test_identify_a_folder_to_json(dataset: Path, tmp_path: Path) -> None:
     (folder / "more" / "broken.jpg").write_text("not a photo", encoding="utf-8")
     out = tmp_path / "a.json"
     args = ["identify", "--gallery", str(dataset), "--query", str(folder), "--out", str(out)]
-    with pytest.warns(UserWarning, match=r"skipped query .*broken\.jpg"):
+    with pytest.warns(UserWarning, match=r"skipped query: .*broken\.jpg"):
         code, stdout, err = _run([*args, "--no-cache", *FAST])
     assert code == 0, stdout + err
     answers = json.loads(out.read_text(encoding="utf-8"))

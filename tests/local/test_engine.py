@@ -140,7 +140,7 @@ def test_unreadable_query_is_answered_with_a_warning(
     broken = tmp_path / "broken.jpg"
     broken.write_text("this is not a photo", encoding="utf-8")
     paths = [queries.image_path(0), broken, queries.image_path(1)]
-    with pytest.warns(UserWarning, match=r"skipped query .*broken\.jpg"):
+    with pytest.warns(UserWarning, match=r"skipped query: .*broken\.jpg"):
         answers = engine.identify(paths, bboxes=[queries.table["bbox"].iloc[0], None, None])
     assert answers[1].candidates == []
     assert answers[1].warning is not None and "broken.jpg" in answers[1].warning
@@ -155,7 +155,7 @@ def test_unreadable_gallery_image_is_skipped(gallery: Dataset, tmp_path: Path, c
     table = gallery.table
     engine = LocalEngine(CONFIG, cache)
     paths = [gallery.root / p for p in table["image"]]
-    with pytest.warns(UserWarning, match=r"skipped gallery/broken\.jpg"):
+    with pytest.warns(UserWarning, match=r"skipped gallery image: .*broken\.jpg"):
         added = engine.add(
             [*paths[:3], broken, *paths[3:]],
             [*table["identity"][:3], "spotted_0000", *table["identity"][3:]],

@@ -69,7 +69,7 @@ class EvaluationResult:
             "map5": round(self.map5, 4),
             "acc_known": _round(self.acc_known),
             "acc_new": _round(self.acc_new),
-            "new_threshold": self.new_threshold,
+            "new_threshold": None if self.new_threshold is None else _round(self.new_threshold),
             "oracle_threshold": _round(self.oracle_threshold),
             "oracle_map5": round(self.oracle_map5, 4),
             "queries": self.queries,

@@ -119,7 +119,7 @@ class LocalEngine:
 
     def _skip(self, name: str, result: Extracted) -> None:
         self.skipped.append(name)
-        warnings.warn(f"skipped {name}: {result.error}", stacklevel=3)
+        warnings.warn(f"skipped gallery image: {result.error}", stacklevel=3)
 
     def _add_one(self, name: str, identity: str, viewpoint: str | None, features: Features) -> None:
         if identity not in self._identity_lookup:
@@ -165,7 +165,7 @@ class LocalEngine:
         answers: list[Identification] = []
         for name, view, result in zip(labels, views, extracted, strict=True):
             if result.features is None:
-                warnings.warn(f"skipped query {name}: {result.error}", stacklevel=2)
+                warnings.warn(f"skipped query: {result.error}", stacklevel=2)
                 answers.append(Identification(name, warning=result.error))
             else:
                 answers.append(self.identify_features(name, result.features, _clean(view)))

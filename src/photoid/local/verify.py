@@ -88,7 +88,7 @@ def ratio_matches(
     Each pair weighs ``1 - d1 / d2`` (how much better than the second-best it is).
     """
     empty = Correspondences(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
-    if query.shape[0] < 2 or gallery.shape[0] < 2:
+    if query.shape[0] < 1 or gallery.shape[0] < 2:
         return empty
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING if binary else cv2.NORM_L2)
     forward = matcher.knnMatch(query, gallery, k=2)
