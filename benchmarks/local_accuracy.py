@@ -1,6 +1,7 @@
 """Accuracy and speed of the local-feature engine on the real datasets.
 
     .venv/bin/python benchmarks/local_accuracy.py [--datasets ../shared/datasets] [--out FILE.md]
+        [--only NAME ...] [--set KEY=VALUE ...]
 
 Prints a markdown table (top-1, MAP@5, queries per second) and each run's JSON summary.
 KoiVideo's bbox column holds boxes in the video frame, not in the stored crops (see
@@ -19,7 +20,7 @@ from _machine import describe
 
 from photoid.data import load_dataset
 from photoid.evaluation import evaluate_local
-from photoid.local.config import LocalConfig
+from photoid.local.config import LocalConfig, parse_overrides
 
 RUNS = (
     ("LionData", "wd_split", {}),
@@ -35,11 +36,15 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/photoid-bench-cache"))
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--only", nargs="*", default=None, help="dataset names to run")
+    parser.add_argument(
+        "--set", dest="settings", action="append", default=[], help="engine KEY=VALUE, repeatable"
+    )
     args = parser.parse_args()
     rows = []
     for name, column, overrides in RUNS:
         if args.only and name not in args.only:
             continue
+        overrides = {**overrides, **parse_overrides(args.settings)}
         config = LocalConfig().with_overrides(**overrides)
         started = time.perf_counter()
         result = evaluate_local(
