@@ -82,7 +82,10 @@ def _run(jobs: list[_Job], workers: int) -> Iterable[list[_Row]]:
     if workers == 1 or len(jobs) == 1:
         yield from map(_write_individual, jobs)
         return
-    with multiprocessing.get_context().Pool(min(workers, len(jobs)), _one_thread) as pool:
+    # forkserver, not fork: forking a process that already runs threads (OpenMP, OpenCV, a
+    # thread pool) can copy a held lock into the child and deadlock it.
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(min(workers, len(jobs)), _one_thread) as pool:
         yield from pool.imap(_write_individual, jobs)
 
 
