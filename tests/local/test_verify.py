@@ -113,6 +113,10 @@ def test_ratio_on_binary_descriptors_uses_hamming() -> None:
     np.testing.assert_allclose(pairs.weights, [2 / 3], rtol=1e-5)
 
 
-def test_ratio_needs_two_descriptors_on_each_side() -> None:
-    assert len(ratio_matches(QUERY[:1], GALLERY, 0.8, binary=False)) == 0
+def test_ratio_needs_two_gallery_descriptors_and_one_query_descriptor() -> None:
+    single = ratio_matches(QUERY[:1], GALLERY, 0.8, binary=False)
+    # query 0 alone still has a first and a second neighbour in the gallery: weight 8/9.
+    np.testing.assert_array_equal(single.gallery_index, [0])
+    np.testing.assert_allclose(single.weights, [8 / 9], rtol=1e-5)
+    assert len(ratio_matches(QUERY[:0], GALLERY, 0.8, binary=False)) == 0
     assert len(ratio_matches(QUERY, GALLERY[:1], 0.8, binary=False)) == 0
