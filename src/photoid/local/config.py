@@ -48,8 +48,8 @@ class LocalConfig:
     unique_pairs: bool = True
     ratio: float = 0.85
     geometry: Geometry = "similarity"
-    ransac_threshold: float = 20.0
-    min_inliers: int = 2
+    ransac_threshold: float = 30.0
+    min_inliers: int = 4
     aggregate: Aggregate = "top2"
     viewpoint_aware: bool = False
     index: IndexKind = "auto"
