@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from photoid.cli.app import data_app
+from photoid.cli.progress import progress_bar
 from photoid.data.check import DEFAULT_MIN_SIDE, check_dataset
 from photoid.data.findings import CheckReport, save_json
 
@@ -36,15 +36,7 @@ def check_command(
     workers: Annotated[int, typer.Option(help="Threads decoding images.")] = 2,
 ) -> None:
     """Check metadata.csv and decode every image: errors exit 1, warnings alone exit 0."""
-    with Progress(
-        TextColumn("Checking images"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("check", total=None)
+    with progress_bar("Checking images") as (bar, task):
         report = check_dataset(
             dataset,
             progress=lambda done, total: bar.update(task, completed=done, total=total),

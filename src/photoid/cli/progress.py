@@ -18,18 +18,28 @@ from rich.progress import (
 StageProgress = Callable[[str, int, int], None]
 
 
-@contextmanager
-def stage_progress() -> Iterator[StageProgress]:
-    """Yields a callback: ``(stage, 0, total)`` opens a bar, ``(stage, n, total)`` advances it."""
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
+def _bars(label: str = "{task.description}", *, transient: bool = False) -> Progress:
+    return Progress(
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bars:
+        console=Console(stderr=True),
+        transient=transient,
+    )
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None = None) -> Iterator[tuple[Progress, TaskID]]:
+    """One transient bar on stderr: yields the Progress and its task for ``update``/``advance``."""
+    with _bars(label, transient=True) as bar:
+        yield bar, bar.add_task(label, total=total)
+
+
+@contextmanager
+def stage_progress() -> Iterator[StageProgress]:
+    """Yields a callback: ``(stage, 0, total)`` opens a bar, ``(stage, n, total)`` advances it."""
+    with _bars() as bars:
         tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from photoid.cli.app import app
+from photoid.cli.progress import progress_bar
 from photoid.data.synth import generate
 
 
@@ -38,15 +37,7 @@ def synth_command(
 ) -> None:
     """Render INDIVIDUALS x IMAGES_PER photos of procedurally marked animals into OUT."""
     total = individuals * images_per
-    with Progress(
-        TextColumn("Rendering photos"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("synth", total=total)
+    with progress_bar("Rendering photos", total) as (bar, task):
         metadata = generate(
             out,
             individuals=individuals,
