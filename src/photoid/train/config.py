@@ -1,0 +1,160 @@
+"""Every training setting in one frozen dataclass (defaults), YAML files holding only what
+differs, ``key=value`` overrides from the command line, and the resolved config saved with each
+run and checkpoint (the DINOv2 layout: defaults, experiment file, overrides)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from photoid.errors import PhotoidError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Deep metric-learning training settings.
+
+    Learning rates are per optimiser step; margins of the heads are in radians
+    (``head_params``); ``image_size`` is the square side in pixels fed to the backbone.
+    """
+
+    backbone: str = "tf_efficientnetv2_s"
+    pretrained: bool = False
+    weights: str | None = None
+    embedding_size: int = 512
+    pooling: str = "gem"
+    head: str = "subcenter_arcface"
+    head_params: dict[str, float] = field(default_factory=lambda: {"margin": 0.5, "scale": 30.0})
+    species_weight: float = 0.0
+    image_size: int = 384
+    policy: str = "heavy"
+    rot45: bool = False
+    mirror_as_new: bool = False
+    use_bbox: bool = True
+    identities_per_batch: int = 16
+    images_per_identity: int = 4
+    epochs: int = 30
+    lr: float = 1e-3
+    head_lr_multiplier: float = 10.0
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    accumulate: int = 1
+    precision: str = "auto"
+    devices: str = "auto"
+    strategy: str = "auto"
+    workers: int = 2
+    seed: int = 0
+    patience: int = 5
+
+    def __post_init__(self) -> None:
+        for name in ("embedding_size", "image_size", "identities_per_batch", "epochs"):
+            if getattr(self, name) < 1:
+                raise PhotoidError(f"training setting {name} must be at least 1")
+        if self.images_per_identity < 2:
+            raise PhotoidError("training setting images_per_identity must be at least 2")
+        if self.accumulate < 1:
+            raise PhotoidError("training setting accumulate must be at least 1")
+
+    @property
+    def batch_size(self) -> int:
+        """Images per step: identities_per_batch x images_per_identity."""
+        return self.identities_per_batch * self.images_per_identity
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def fingerprint(self) -> str:
+        """Short hash of every setting: names a model trained with this config."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resolve_config(path: Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
+    """Defaults, then the YAML file at ``path`` (only the keys that differ), then ``key=value``
+    overrides (``head_params.margin=0.4`` sets one entry of a dict). Unknown keys are an error."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_read_yaml(path))
+    for text in overrides or []:
+        key, sep, raw = text.partition("=")
+        if not sep:
+            raise PhotoidError(f"bad override {text!r}: use KEY=VALUE")
+        _assign(values, key.strip(), yaml.safe_load(raw) if raw.strip() else None)
+    return build_config(values, source=str(path) if path else "overrides")
+
+
+def build_config(values: dict[str, Any], source: str = "config") -> TrainConfig:
+    """A TrainConfig from a plain dict; names the unknown keys and mistyped values."""
+    known = {f.name: f for f in fields(TrainConfig)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise PhotoidError(
+            f"{source}: unknown training setting(s) {', '.join(unknown)}; known: {sorted(known)}"
+        )
+    hints = typing.get_type_hints(TrainConfig)
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "head_params" and isinstance(value, dict):
+            merged = {**TrainConfig().head_params, **value}
+            checked[name] = {k: float(v) for k, v in merged.items()}
+            continue
+        checked[name] = _coerce(name, value, hints[name], source)
+    return dataclasses.replace(TrainConfig(), **checked)
+
+
+def save_config(config: TrainConfig, path: Path) -> Path:
+    """Write the resolved config as YAML (every key, so a run can be repeated exactly)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=True), encoding="utf-8")
+    return path
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PhotoidError(f"{path}: cannot read the config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise PhotoidError(f"{path}: not valid YAML ({exc})") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise PhotoidError(f"{path}: a config file must be a mapping of setting: value")
+    return loaded
+
+
+def _assign(values: dict[str, Any], key: str, value: Any) -> None:
+    name, dot, sub = key.partition(".")
+    if not dot:
+        values[name] = value
+        return
+    if name != "head_params":
+        raise PhotoidError(f"override {key!r}: only head_params takes a dotted key")
+    values.setdefault(name, {})[sub] = value
+
+
+def _coerce(name: str, value: Any, hint: Any, source: str) -> Any:
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None and type(None) in allowed:
+        return None
+    for kind in allowed:
+        if kind is type(None):
+            continue
+        if kind is bool and isinstance(value, bool):
+            return value
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if kind is str and isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+    shown = " or ".join(getattr(k, "__name__", str(k)) for k in allowed)
+    raise PhotoidError(f"{source}: setting {name} must be {shown}, got {value!r}")
