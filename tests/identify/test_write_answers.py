@@ -75,3 +75,29 @@ def test_other_suffixes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(PhotoidError, match=r"answers\.txt: --out must end in \.csv or \.json"):
         write_answers(ANSWERS, tmp_path / "answers.txt")
     assert not (tmp_path / "answers.txt").exists()
+
+
+def test_kaggle_submission_inserts_new_individual(tmp_path: Path) -> None:
+    from photoid.identify import write_submission
+    from photoid.local.results import Candidate, Identification, Match
+
+    def cand(name: str, score: float) -> Candidate:
+        empty = np.zeros((0, 2), np.float32)
+        return Candidate(name, score, Match("g.jpg", score, 0, empty, empty))
+
+    answers = [
+        Identification("q/a.jpg", [cand("w1", 9.0), cand("w2", 2.0), cand("w3", 1.0)]),
+        Identification("q/b.jpg", [cand("w2", 0.5)]),
+        Identification("q/c.jpg", [], warning="no keypoints found in the image"),
+    ]
+    out = write_submission(answers, tmp_path / "sub.csv", new_threshold=3.0)
+    # a.jpg: 9.0 >= 3 stays first, 2.0 < 3 -> new_individual at rank 2.
+    # b.jpg: 0.5 < 3 -> new_individual first. c.jpg: no candidates -> new_individual alone.
+    assert out.read_text().splitlines() == [
+        "image,predictions",
+        "a.jpg,w1 new_individual w2 w3",
+        "b.jpg,new_individual w2",
+        "c.jpg,new_individual",
+    ]
+    plain = write_submission(answers[:1], tmp_path / "plain.csv")
+    assert plain.read_text().splitlines()[1] == "a.jpg,w1 w2 w3"

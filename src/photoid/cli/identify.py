@@ -20,7 +20,7 @@ from photoid.cli.options import (
 )
 from photoid.cli.progress import stage_progress
 from photoid.errors import PhotoidError
-from photoid.identify import collect_images, identify_files, write_answers
+from photoid.identify import collect_images, identify_files, write_answers, write_submission
 
 
 @app.command("identify")
@@ -35,6 +35,16 @@ def identify(
     method: MethodOption = "local",
     out: Annotated[
         Path | None, typer.Option(help="Write the answers to a .csv or .json file.")
+    ] = None,
+    kaggle: Annotated[
+        bool,
+        typer.Option(
+            "--kaggle", help="With --out FILE.csv: a Kaggle submission (image,predictions)."
+        ),
+    ] = False,
+    new_threshold: Annotated[
+        float | None,
+        typer.Option(help="With --kaggle: insert new_individual where scores fall below this."),
     ] = None,
     settings: SetOption = None,
     cache: CacheOption = None,
@@ -57,6 +67,11 @@ def identify(
             cache_dir=cache_dir(cache, no_cache),
             progress=progress,
         )
+    if kaggle:
+        if out is None or out.suffix.lower() != ".csv":
+            raise PhotoidError("--kaggle writes a CSV: give --out FILE.csv")
+        typer.echo(f"wrote {write_submission(answers, out, new_threshold)}")
+        return
     if out is not None:
         typer.echo(f"wrote {write_answers(answers, out)}")
         return

@@ -11,6 +11,7 @@ import numpy as np
 
 from photoid.errors import PhotoidError
 from photoid.local.results import Identification
+from photoid.metrics import insert_new_individual
 
 CSV_COLUMNS = ("query", "rank", "identity", "score", "inliers", "gallery_image", "warning")
 
@@ -79,3 +80,25 @@ def _rounded(points: np.ndarray) -> list[list[float]]:
     """``(m, 2)`` points to 2 decimals, in float64 so float32 noise does not reach the JSON."""
     rounded: list[list[float]] = np.asarray(points, np.float64).round(2).tolist()
     return rounded
+
+
+def write_submission(
+    answers: list[Identification], out: Path, new_threshold: float | None = None, k: int = 5
+) -> Path:
+    """A Kaggle-style submission: ``image,predictions`` with ``k`` space-separated identities.
+
+    With ``new_threshold``, ``new_individual`` is inserted where the scores fall below it (the
+    competitions' rule); a query without candidates predicts ``new_individual`` alone.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "predictions"])
+        for answer in answers:
+            ranked = [c.identity for c in answer.candidates]
+            scores = np.array([[c.score for c in answer.candidates] or [-np.inf]])
+            if new_threshold is not None or not ranked:
+                threshold = np.inf if new_threshold is None else new_threshold
+                ranked = [str(x) for x in insert_new_individual([ranked], scores, threshold, k)[0]]
+            writer.writerow([Path(answer.query).name, " ".join(ranked[:k])])
+    return out
