@@ -17,7 +17,7 @@ def test_defaults_file_then_overrides(tmp_path: Path) -> None:
     assert config.image_size == 128
     assert config.epochs == 5  # the override wins over the file
     assert config.lr == 0.01
-    assert config.head_params == {"margin": 0.3, "scale": 30.0}  # one entry changed, one kept
+    assert config.head_params == {"margin": 0.3}  # the head's other settings keep its defaults
     assert config.embedding_size == 512  # untouched default
     assert config.batch_size == 16 * 4
 

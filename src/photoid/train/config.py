@@ -22,8 +22,9 @@ from photoid.errors import PhotoidError
 class TrainConfig:
     """Deep metric-learning training settings.
 
-    Learning rates are per optimiser step; margins of the heads are in radians
-    (``head_params``); ``image_size`` is the square side in pixels fed to the backbone.
+    Learning rates are per optimiser step; ``head_params`` are the head's keyword arguments
+    (empty: the head's own defaults; margins in radians); ``image_size`` is the square side in
+    pixels fed to the backbone.
     """
 
     backbone: str = "tf_efficientnetv2_s"
@@ -32,7 +33,7 @@ class TrainConfig:
     embedding_size: int = 512
     pooling: str = "gem"
     head: str = "subcenter_arcface"
-    head_params: dict[str, float] = field(default_factory=lambda: {"margin": 0.5, "scale": 30.0})
+    head_params: dict[str, float] = field(default_factory=dict)
     species_weight: float = 0.0
     image_size: int = 384
     policy: str = "heavy"
@@ -103,8 +104,7 @@ def build_config(values: dict[str, Any], source: str = "config") -> TrainConfig:
     checked: dict[str, Any] = {}
     for name, value in values.items():
         if name == "head_params" and isinstance(value, dict):
-            merged = {**TrainConfig().head_params, **value}
-            checked[name] = {k: float(v) for k, v in merged.items()}
+            checked[name] = {str(k): float(v) for k, v in value.items()}
             continue
         checked[name] = _coerce(name, value, hints[name], source)
     return dataclasses.replace(TrainConfig(), **checked)

@@ -1,0 +1,140 @@
+"""The Lightning module: embedder + identity head (+ optional species head), AdamW with a
+head learning-rate multiplier, linear warmup then cosine decay, validation MAP@5."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from photoid.metrics import map_at_k
+from photoid.models import Embedder, EmbedderConfig, create_head
+from photoid.models.heads import SpeciesHead
+from photoid.train.config import TrainConfig
+
+
+def embedder_config(config: TrainConfig) -> EmbedderConfig:
+    """The embedder's architecture settings out of a training config."""
+    return EmbedderConfig(
+        backbone=config.backbone,
+        embedding_size=config.embedding_size,
+        pooling=config.pooling,
+        pretrained=config.pretrained,
+        weights=Path(config.weights) if config.weights else None,
+    )
+
+
+def warmup_cosine(step: int, warmup: int, total: int) -> float:
+    """Learning-rate factor: linear from 1/warmup to 1 over ``warmup`` steps, then cosine to 0."""
+    if warmup > 0 and step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+class MetricLearner(L.LightningModule):
+    """Trains an :class:`Embedder` with the configured head; logs ``train_loss`` and
+    ``val_map5`` (leave-one-out 1-NN ranking among the validation photos, by identity)."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        num_classes: int,
+        steps_per_epoch: int,
+        class_counts: list[int] | None = None,
+        num_species: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(
+            {"config": config.to_dict(), "num_classes": num_classes, "num_species": num_species}
+        )
+        self.config = config
+        self.steps_per_epoch = steps_per_epoch
+        self.embedder = Embedder(embedder_config(config))
+        params: dict[str, Any] = dict(config.head_params)
+        if config.head == "dynamic_arcface":
+            params["class_counts"] = class_counts or [1] * num_classes
+        self.head = create_head(config.head, config.embedding_size, num_classes, **params)
+        self.species_head = (
+            SpeciesHead(config.embedding_size, num_species, weight=config.species_weight)
+            if num_species > 1 and config.species_weight > 0
+            else None
+        )
+        self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """images (B, 3, S, S) float -> (B, D) unit embeddings."""
+        embeddings: torch.Tensor = self.embedder(images)
+        return embeddings
+
+    def training_step(self, batch: Any, batch_index: int) -> torch.Tensor:
+        images, labels = batch[0], batch[1]
+        embeddings = self.embedder(images)
+        loss: torch.Tensor = self.head(embeddings, labels)
+        if self.species_head is not None and len(batch) > 3:
+            loss = loss + self.species_head(embeddings, batch[3])
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True)
+        return loss
+
+    def validation_step(self, batch: Any, batch_index: int) -> None:
+        images, labels = batch[0], batch[1]
+        self._val.append((self.embedder(images).detach().float().cpu(), labels.cpu()))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val:
+            return
+        embeddings = torch.cat([e for e, _ in self._val]).numpy()
+        labels = torch.cat([y for _, y in self._val]).numpy()
+        self._val.clear()
+        self.log("val_map5", leave_one_out_map5(embeddings, labels), prog_bar=True)
+
+    def configure_optimizers(self) -> Any:
+        backbone = list(self.embedder.backbone.parameters())
+        backbone_ids = {id(p) for p in backbone}
+        rest = [p for p in self.parameters() if id(p) not in backbone_ids]
+        optimizer = torch.optim.AdamW(
+            [
+                {"params": backbone, "lr": self.config.lr},
+                {"params": rest, "lr": self.config.lr * self.config.head_lr_multiplier},
+            ],
+            weight_decay=self.config.weight_decay,
+        )
+        steps = max(1, self.steps_per_epoch // self.config.accumulate)
+        total = steps * self.config.epochs
+        warmup = round(self.config.warmup_epochs * steps)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, warmup, total)
+        )
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
+
+
+def leave_one_out_map5(embeddings: np.ndarray, labels: np.ndarray) -> float:
+    """Each photo of an identity with another photo queries all the others; MAP@5 over
+    identities ranked by their best photo's cosine similarity. ``embeddings`` ``(N, D)`` unit
+    float32, ``labels`` ``(N,)`` int (negative = unknown, never a query). 0.0 with no query."""
+    similarity = embeddings @ embeddings.T
+    np.fill_diagonal(similarity, -np.inf)
+    counts = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, np.int64)
+    truth: list[int] = []
+    predictions: list[list[int]] = []
+    for row in range(len(labels)):
+        if labels[row] < 0 or counts[labels[row]] < 2:
+            continue
+        order = np.argsort(-similarity[row], kind="stable")
+        ranked: list[int] = []
+        for column in order:
+            label = int(labels[column])
+            if label >= 0 and label not in ranked:
+                ranked.append(label)
+            if len(ranked) == 5:
+                break
+        truth.append(int(labels[row]))
+        predictions.append(ranked)
+    return map_at_k(truth, predictions, 5) if truth else 0.0

@@ -1,0 +1,49 @@
+"""The embedder's output contract and its config fingerprint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from photoid.errors import PhotoidError
+from photoid.models.embedder import Embedder, EmbedderConfig
+
+
+@pytest.mark.parametrize(
+    ("backbone", "pooling"),
+    [("test_convnext", "gem"), ("test_efficientnet", "avg"), ("test_vit", "max")],
+)
+def test_output_is_unit_norm_rows(backbone: str, pooling: str) -> None:
+    model = Embedder(EmbedderConfig(backbone, embedding_size=32, pooling=pooling, dropout=0.1))
+    out = model(torch.randn(3, 3, 64, 64))
+    assert out.shape == (3, 32)
+    assert out.dtype == torch.float32
+    assert torch.allclose(out.norm(dim=1), torch.ones(3), atol=1e-5)
+
+
+def test_gradients_reach_backbone_and_gem() -> None:
+    model = Embedder(EmbedderConfig("test_convnext", embedding_size=8))
+    model(torch.randn(2, 3, 64, 64))[:, 0].sum().backward()
+    first = next(model.backbone.parameters())
+    assert first.grad is not None and first.grad.abs().sum() > 0
+    assert model.pooling.p.grad is not None
+
+
+def test_fingerprint_changes_with_settings() -> None:
+    base = EmbedderConfig("test_convnext")
+    assert base.fingerprint() == EmbedderConfig("test_convnext").fingerprint()
+    assert len(base.fingerprint()) == 16
+    others = {
+        EmbedderConfig("test_convnext", embedding_size=256).fingerprint(),
+        EmbedderConfig("test_convnext", weights=Path("w.pt")).fingerprint(),
+        EmbedderConfig("test_resnet").fingerprint(),
+    }
+    assert base.fingerprint() not in others
+    assert len(others) == 3
+
+
+def test_bad_embedding_size_is_refused() -> None:
+    with pytest.raises(PhotoidError, match="embedding_size"):
+        Embedder(EmbedderConfig("test_convnext", embedding_size=0))
