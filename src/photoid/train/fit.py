@@ -96,18 +96,14 @@ def fit(
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
     checkpoints = out / "checkpoints"
-    callbacks: list[L.Callback] = [
-        ModelCheckpoint(
-            dirpath=checkpoints,
-            filename="best-{epoch}",
-            monitor="val_map5" if val_loader is not None else None,
-            mode="max",
-            save_top_k=1 if val_loader is not None else 0,
-            save_last=True,
-        )
-    ]
+    # "last.ckpt" is rewritten after every epoch (no monitor: the newest is the top 1).
+    latest = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=1)
+    best = ModelCheckpoint(
+        dirpath=checkpoints, filename="best-{epoch}", monitor="val_map5", mode="max"
+    )
+    callbacks: list[L.Callback] = [latest]
     if val_loader is not None:
-        callbacks.append(EarlyStopping("val_map5", mode="max", patience=config.patience))
+        callbacks += [best, EarlyStopping("val_map5", mode="max", patience=config.patience)]
     trainer = L.Trainer(
         max_epochs=config.epochs,
         accelerator="auto",
@@ -127,13 +123,12 @@ def fit(
     trainer.fit(
         model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None
     )
-    checkpoint: ModelCheckpoint = callbacks[0]  # type: ignore[assignment]
-    best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
-    score = checkpoint.best_model_score
+    has_best = val_loader is not None and bool(best.best_model_path)
+    score = best.best_model_score if has_best else None
     return TrainResult(
         folder=out,
         last_checkpoint=last,
-        best_checkpoint=best,
+        best_checkpoint=Path(best.best_model_path) if has_best else None,
         best_map5=float(score) if score is not None else None,
         epochs=trainer.current_epoch,
     )
