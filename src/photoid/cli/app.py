@@ -66,4 +66,4 @@ def main() -> None:
 
 
 # Command modules register themselves on import; they must come after ``app`` and ``data_app``.
-from photoid.cli import check, convert, demo, evaluate, identify, split, synth  # noqa: E402, F401
+from photoid.cli import check, convert, demo, evaluate, identify, split, synth, train  # noqa: E402, F401

@@ -1,0 +1,40 @@
+"""`photoid train`: deep metric learning with Lightning on a dataset's train rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from photoid.cli.app import app
+from photoid.data import load_dataset
+from photoid.train.config import resolve_config
+from photoid.train.run import train_on_split
+
+
+@app.command("train")
+def train(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (with metadata.csv).")],
+    out: Annotated[Path, typer.Option(help="Run folder: config, checkpoints, logs.")],
+    split_column: Annotated[
+        str | None,
+        typer.Option(help="Train on its train rows, validate on its val (else test) rows."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file with the settings that differ from defaults.")
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Setting KEY=VALUE, repeatable (e.g. --set epochs=5)."),
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoints/last.ckpt.")] = False,
+) -> None:
+    """Train an embedder (timm backbone + GeM + BN neck) with a margin head."""
+    resolved = resolve_config(config, settings)
+    result = train_on_split(
+        load_dataset(dataset), resolved, out, split_column=split_column, resume=resume
+    )
+    typer.echo(f"last checkpoint: {result.last_checkpoint}")
+    if result.best_checkpoint is not None:
+        typer.echo(f"best checkpoint: {result.best_checkpoint} (val MAP@5 {result.best_map5:.4f})")
