@@ -65,7 +65,8 @@ def test_a_huge_threshold_calls_every_query_new(dataset: Path, tmp_path: Path) -
     ("extra", "message"),
     [
         (["--set", "shortlist=abc"], "Error: setting shortlist: 'abc' is not a valid int"),
-        (["--method", "deep"], "Error: unknown method 'deep'"),
+        (["--method", "deep"], "Error: --method deep needs --model CHECKPOINT"),
+        (["--method", "magic"], "Error: unknown method 'magic'; choose one of: local, deep"),
         (["--new-threshold", "high"], "Error: --new-threshold 'high': give a number"),
         (["--split-column", "wd_split"], "no split column 'wd_split'"),
     ],

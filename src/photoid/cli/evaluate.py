@@ -22,7 +22,7 @@ from photoid.cli.options import (
 from photoid.cli.progress import stage_progress
 from photoid.data import load_dataset
 from photoid.errors import PhotoidError
-from photoid.evaluation import evaluate_local
+from photoid.evaluation import evaluate_deep, evaluate_local
 from photoid.evaluation.report import write_report
 
 
@@ -41,23 +41,44 @@ def evaluate(
         ),
     ] = "none",
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="deep: a checkpoint written by `photoid train`.")
+    ] = None,
+    tta: Annotated[
+        list[str] | None,
+        typer.Option(help="deep: test-time views flip, rot90, rot180, rot270 (repeatable)."),
+    ] = None,
     settings: SetOption = None,
     cache: CacheOption = None,
     no_cache: NoCacheOption = False,
 ) -> None:
     """Evaluate an engine on a split; the last line printed is one JSON object of the numbers."""
-    if method != "local":
-        raise PhotoidError(f"unknown method {method!r}; choose one of: local")
-    config = local_config(settings)
+    threshold = _threshold(new_threshold)
     with stage_progress() as progress:
-        result = evaluate_local(
-            load_dataset(dataset),
-            split_column,
-            config,
-            cache_dir=cache_dir(cache, no_cache),
-            new_threshold=_threshold(new_threshold),
-            progress=progress,
-        )
+        if method == "local":
+            result = evaluate_local(
+                load_dataset(dataset),
+                split_column,
+                local_config(settings),
+                cache_dir=cache_dir(cache, no_cache),
+                new_threshold=threshold,
+                progress=progress,
+            )
+        elif method == "deep":
+            if model is None:
+                raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
+            if threshold == "auto":
+                raise PhotoidError("--new-threshold auto is for the local method; give a number")
+            result = evaluate_deep(
+                load_dataset(dataset),
+                split_column,
+                model,
+                tta=tta or (),
+                new_threshold=threshold,
+                progress=progress,
+            )
+        else:
+            raise PhotoidError(f"unknown method {method!r}; choose one of: local, deep")
     summary = result.summary()
     table = Table(title=f"{method} on {dataset} ({split_column})")
     table.add_column("metric")

@@ -9,7 +9,9 @@ import typer
 
 from photoid.local.config import LocalConfig, default_cache_dir, parse_overrides
 
-MethodOption = Annotated[str, typer.Option("--method", help="Identification engine: local.")]
+MethodOption = Annotated[
+    str, typer.Option("--method", help="Identification engine: local or deep.")
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(

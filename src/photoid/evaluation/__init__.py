@@ -1,5 +1,5 @@
 """Evaluation of an identification method on a split of a labelled dataset."""
 
-from photoid.evaluation.run import EvaluationResult, evaluate_local
+from photoid.evaluation.run import EvaluationResult, evaluate_deep, evaluate_local
 
-__all__ = ["EvaluationResult", "evaluate_local"]
+__all__ = ["EvaluationResult", "evaluate_deep", "evaluate_local"]

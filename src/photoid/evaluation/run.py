@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +12,7 @@ import numpy as np
 
 from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
+from photoid.deep.engine import DeepEngine
 from photoid.errors import DatasetError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
@@ -137,15 +138,82 @@ def evaluate_local(
         progress=_stage(progress, "queries", len(queries)),
     )
     finished = time.perf_counter()
-    known = set(engine.identities)
+    return _score(
+        "local",
+        dataset,
+        split_column,
+        queries,
+        answers,
+        engine.identities,
+        new_threshold,
+        (started, built, finished),
+        engine.skipped,
+    )
+
+
+def evaluate_deep(
+    dataset: Dataset,
+    split_column: str,
+    checkpoint: Path,
+    *,
+    tta: Sequence[str] = (),
+    aggregate: Literal["max", "centroid"] = "max",
+    new_threshold: float | None = None,
+    progress: Progress | None = None,
+) -> EvaluationResult:
+    """The deep engine on a split: embed the train rows as the gallery with the checkpoint's
+    embedder, rank identities for the test rows by cosine similarity, score the answers."""
+    gallery, queries = split_rows(dataset, split_column)
+    started = time.perf_counter()
+    engine = DeepEngine.from_checkpoint(
+        checkpoint,
+        gallery,
+        tta=tta,
+        aggregate=aggregate,
+        progress=_stage(progress, "gallery", len(gallery)),
+    )
+    built = time.perf_counter()
+    table = queries.table
+    use_bbox = "bbox" in table
+    answers = engine.identify(
+        [queries.root / p for p in table["image"]],
+        bboxes=list(table["bbox"]) if use_bbox else None,
+        names=list(table["image"]),
+        progress=_stage(progress, "queries", len(queries)),
+    )
+    finished = time.perf_counter()
+    return _score(
+        "deep",
+        dataset,
+        split_column,
+        queries,
+        answers,
+        engine.identities,
+        new_threshold,
+        (started, built, finished),
+        engine.skipped,
+    )
+
+
+def _score(
+    method: str,
+    dataset: Dataset,
+    split_column: str,
+    queries: Dataset,
+    answers: list[Identification],
+    gallery_identities: list[str],
+    new_threshold: float | None,
+    times: tuple[float, float, float],
+    skipped: list[str],
+) -> EvaluationResult:
+    known = set(gallery_identities)
     truth = [
         name if name in known and name != UNKNOWN_IDENTITY else NEW_INDIVIDUAL
-        for name in table["identity"]
+        for name in queries.table["identity"]
     ]
     ranked = [[c.identity for c in a.candidates] for a in answers]
     scores = np.array([_padded([c.score for c in a.candidates]) for a in answers])
-    sweep = threshold_sweep(truth, ranked, scores)
-    oracle_threshold, oracle_map = sweep.best
+    oracle_threshold, oracle_map = threshold_sweep(truth, ranked, scores).best
     if new_threshold is None:
         predictions = [list(r[:5]) for r in ranked]
     else:
@@ -153,11 +221,12 @@ def evaluate_local(
             [str(x) for x in row] for row in insert_new_individual(ranked, scores, new_threshold)
         ]
     acc_known, acc_new = known_new_accuracy(truth, predictions)
+    started, built, finished = times
     return EvaluationResult(
-        method="local",
+        method=method,
         dataset=str(dataset.root),
         split_column=split_column,
-        gallery=len(engine),
+        gallery=len(gallery_identities),
         queries=len(queries),
         top1=top_k_accuracy(truth, predictions, 1),
         top5=top_k_accuracy(truth, predictions, 5),
@@ -172,7 +241,7 @@ def evaluate_local(
         truth=truth,
         predictions=predictions,
         identifications=answers,
-        skipped=engine.skipped,
+        skipped=skipped,
     )
 
 
