@@ -75,7 +75,8 @@ def test_identify_prints_a_table_and_uses_the_default_cache(dataset: Path, tmp_p
     ("extra", "message"),
     [
         (["--set", "shortlist=abc"], "Error: setting shortlist: 'abc' is not a valid int"),
-        (["--method", "deep"], "Error: unknown method 'deep'; choose one of local"),
+        (["--method", "deep"], "Error: --method deep needs --model CHECKPOINT"),
+        (["--method", "magic"], "Error: unknown method 'magic'; choose one of local, deep"),
         (["--out", "answers.txt"], "--out must end in .csv or .json"),
     ],
 )

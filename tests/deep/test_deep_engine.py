@@ -104,3 +104,12 @@ def test_not_a_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     junk.write_bytes(b"\x00garbage")
     with pytest.raises(PhotoidError, match="cannot read the checkpoint"):
         load_embedder(junk)
+
+
+def test_identify_files_with_the_deep_method(trained: tuple[Path, Path]) -> None:
+    from photoid.identify import identify_files
+
+    data, checkpoint = trained
+    query = sorted((data / "images").rglob("*.jpg"))[0]
+    answers = identify_files(data, [query], method="deep", model=checkpoint, tta=["flip"])
+    assert len(answers) == 1 and len(answers[0].candidates) == 5

@@ -29,7 +29,9 @@ def test_every_labelled_row_is_the_gallery(tmp_path: Path) -> None:
 
 
 def test_unknown_method_is_refused_before_loading(tmp_path: Path) -> None:
-    with pytest.raises(PhotoidError, match="unknown method 'deep'; choose one of local"):
+    with pytest.raises(PhotoidError, match="unknown method 'sift'; choose one of local, deep"):
+        identify_files(tmp_path / "nowhere", [], method="sift")
+    with pytest.raises(PhotoidError, match="--method deep needs --model CHECKPOINT"):
         identify_files(tmp_path / "nowhere", [], method="deep")
 
 

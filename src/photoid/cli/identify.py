@@ -46,6 +46,13 @@ def identify(
         float | None,
         typer.Option(help="With --kaggle: insert new_individual where scores fall below this."),
     ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="deep: a checkpoint written by `photoid train`.")
+    ] = None,
+    tta: Annotated[
+        list[str] | None,
+        typer.Option(help="deep: test-time views flip, rot90, rot180, rot270 (repeatable)."),
+    ] = None,
     settings: SetOption = None,
     cache: CacheOption = None,
     no_cache: NoCacheOption = False,
@@ -65,6 +72,8 @@ def identify(
             method=method,
             config=local_config(settings),
             cache_dir=cache_dir(cache, no_cache),
+            model=model,
+            tta=tta or (),
             progress=progress,
         )
     if kaggle:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from photoid.data.table import load_dataset
+from photoid.deep.engine import DeepEngine
 from photoid.errors import PhotoidError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
 from photoid.local.results import Identification
 
-METHODS = ("local",)
+METHODS = ("local", "deep")
 
 
 def identify_files(
@@ -21,11 +22,19 @@ def identify_files(
     method: str = "local",
     config: LocalConfig | None = None,
     cache_dir: Path | None = None,
+    model: Path | None = None,
+    tta: Sequence[str] = (),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Identification]:
-    """Every labelled row of the ``gallery`` dataset is the gallery; rank identities per query."""
+    """Every labelled row of the ``gallery`` dataset is the gallery; rank identities per query.
+
+    ``method`` ``local`` uses ``config`` and ``cache_dir``; ``deep`` needs ``model`` (a
+    checkpoint from ``photoid train``) and takes ``tta`` views.
+    """
     if method not in METHODS:
         raise PhotoidError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if method == "deep" and model is None:
+        raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
     dataset = load_dataset(gallery)
 
     def stage(name: str, total: int) -> Callable[[int], None] | None:
@@ -34,5 +43,13 @@ def identify_files(
         progress(name, 0, total)
         return lambda count: progress(name, count, total)
 
-    engine = LocalEngine.from_dataset(dataset, config, cache_dir, stage("gallery", len(dataset)))
+    engine: LocalEngine | DeepEngine
+    if model is not None and method == "deep":
+        engine = DeepEngine.from_checkpoint(
+            model, dataset, tta=tta, progress=stage("gallery", len(dataset))
+        )
+    else:
+        engine = LocalEngine.from_dataset(
+            dataset, config, cache_dir, stage("gallery", len(dataset))
+        )
     return engine.identify(queries, progress=stage("queries", len(queries)))
