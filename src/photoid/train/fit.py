@@ -118,6 +118,8 @@ def fit(
         enable_model_summary=False,
         log_every_n_steps=1,
         num_sanity_val_steps=0,
+        # Each process draws its own whole P x K batches (the sampler seeds by rank).
+        use_distributed_sampler=False,
     )
     last = checkpoints / "last.ckpt"
     trainer.fit(

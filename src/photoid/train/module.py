@@ -77,7 +77,7 @@ class MetricLearner(L.LightningModule):
         loss: torch.Tensor = self.head(embeddings, labels)
         if self.species_head is not None and len(batch) > 3:
             loss = loss + self.species_head(embeddings, batch[3])
-        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True)
+        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, sync_dist=True)
         return loss
 
     def validation_step(self, batch: Any, batch_index: int) -> None:
@@ -90,7 +90,8 @@ class MetricLearner(L.LightningModule):
         embeddings = torch.cat([e for e, _ in self._val]).numpy()
         labels = torch.cat([y for _, y in self._val]).numpy()
         self._val.clear()
-        self.log("val_map5", leave_one_out_map5(embeddings, labels), prog_bar=True)
+        score = leave_one_out_map5(embeddings, labels)
+        self.log("val_map5", score, prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
         backbone = list(self.embedder.backbone.parameters())

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import torch
 from pytorch_metric_learning.samplers import MPerClassSampler  # type: ignore[import-untyped]
 from pytorch_metric_learning.utils import common_functions  # type: ignore[import-untyped]
 from torch.utils.data import Sampler
@@ -23,6 +24,8 @@ class PKSampler(Sampler[int]):
     each ``__iter__`` resets the label list and swaps in a generator seeded with
     ``(seed, epoch)`` while the (eagerly built) index list is drawn, then restores the global
     one: the order depends only on the seed and :meth:`set_epoch`, as DDP and resuming need.
+    Under DDP each process adds its rank to the seed, so the processes draw different batches
+    (each a whole P x K batch; the trainer must not wrap this sampler in a distributed one).
     Identities with fewer than ``k`` photos are drawn with replacement; samples with a negative
     label (the unknown identity) are never drawn.
     """
@@ -50,7 +53,7 @@ class PKSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         self._inner.labels = list(self._label_order)
         global_random = common_functions.NUMPY_RANDOM
-        common_functions.NUMPY_RANDOM = np.random.RandomState([self.seed, self.epoch])
+        common_functions.NUMPY_RANDOM = np.random.RandomState([self.seed + _rank(), self.epoch])
         try:
             drawn = np.asarray(list(iter(self._inner)), dtype=np.int64)
         finally:
@@ -89,3 +92,10 @@ def pk_sampler(
     if num_batches < 1:
         raise PhotoidError(f"num_batches must be at least 1, got {num_batches}")
     return PKSampler(labels, p=p, k=k, seed=seed, num_batches=num_batches)
+
+
+def _rank() -> int:
+    """This process's rank in a distributed run, 0 otherwise."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return int(torch.distributed.get_rank())
+    return 0
