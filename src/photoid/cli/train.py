@@ -10,7 +10,7 @@ import typer
 from photoid.cli.app import app
 from photoid.data import load_dataset
 from photoid.train.config import resolve_config
-from photoid.train.run import train_on_split
+from photoid.train.run import train_folds, train_on_split
 
 
 @app.command("train")
@@ -29,9 +29,18 @@ def train(
         typer.Option("--set", help="Setting KEY=VALUE, repeatable (e.g. --set epochs=5)."),
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoints/last.ckpt.")] = False,
+    folds: Annotated[
+        int | None,
+        typer.Option(help="Train one model per fold of a closed-set k-fold split (OUT/foldN)."),
+    ] = None,
 ) -> None:
     """Train an embedder (timm backbone + GeM + BN neck) with a margin head."""
     resolved = resolve_config(config, settings)
+    if folds is not None:
+        for fold, done in enumerate(train_folds(load_dataset(dataset), resolved, out, folds)):
+            score = "" if done.best_map5 is None else f" (val MAP@5 {done.best_map5:.4f})"
+            typer.echo(f"fold {fold}: {done.last_checkpoint}{score}")
+        return
     result = train_on_split(
         load_dataset(dataset), resolved, out, split_column=split_column, resume=resume
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
+from photoid.data.splits import closed_set
 from photoid.data.table import Dataset
 from photoid.errors import DatasetError
 from photoid.train.config import TrainConfig
@@ -38,3 +41,38 @@ def train_on_split(
             f"split column {split_column!r} has no train rows", path=dataset.root / "metadata.csv"
         )
     return fit(train, config, out, val=val if len(val) else None, resume=resume, progress=progress)
+
+
+def train_folds(
+    dataset: Dataset,
+    config: TrainConfig,
+    out: Path,
+    folds: int,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+) -> list[TrainResult]:
+    """One model per fold of a closed-set k-fold split (stratified by identity, seeded by
+    ``config.seed``): fold ``f`` trains on the other folds' photos, validates on its own, and
+    writes to ``out/fold{f}``. The fold checkpoints together form an ensemble."""
+    if folds < 2:
+        raise DatasetError(f"--folds needs at least 2 folds, got {folds}")
+    keys = list(dataset.table["image"])
+    results = []
+    for fold in range(folds):
+        split: pd.Series = closed_set(
+            dataset.labels, n_folds=folds, fold=fold, seed=config.seed, keys=keys
+        )
+        train = dataset.subset((split == "train").to_numpy())
+        val = dataset.subset((split == "test").to_numpy())
+        results.append(
+            fit(
+                train,
+                config,
+                out / f"fold{fold}",
+                val=val if len(val) else None,
+                resume=resume,
+                progress=progress,
+            )
+        )
+    return results
