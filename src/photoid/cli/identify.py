@@ -13,8 +13,10 @@ from photoid.cli.app import app
 from photoid.cli.options import (
     CacheOption,
     MethodOption,
+    ModelOption,
     NoCacheOption,
     SetOption,
+    TtaOption,
     cache_dir,
     local_config,
 )
@@ -46,13 +48,8 @@ def identify(
         float | None,
         typer.Option(help="With --kaggle: insert new_individual where scores fall below this."),
     ] = None,
-    model: Annotated[
-        Path | None, typer.Option(help="deep: a checkpoint written by `photoid train`.")
-    ] = None,
-    tta: Annotated[
-        list[str] | None,
-        typer.Option(help="deep: test-time views flip, rot90, rot180, rot270 (repeatable)."),
-    ] = None,
+    model: ModelOption = None,
+    tta: TtaOption = None,
     settings: SetOption = None,
     cache: CacheOption = None,
     no_cache: NoCacheOption = False,

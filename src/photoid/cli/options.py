@@ -23,6 +23,13 @@ CacheOption = Annotated[
     Path | None,
     typer.Option(help="Feature cache folder (default: $PHOTOID_CACHE or ~/.cache/photoid)."),
 ]
+ModelOption = Annotated[
+    Path | None, typer.Option(help="deep: a checkpoint written by `photoid train`.")
+]
+TtaOption = Annotated[
+    list[str] | None,
+    typer.Option(help="deep: test-time views flip, rot90, rot180, rot270 (repeatable)."),
+]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
 
 
