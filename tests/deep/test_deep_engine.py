@@ -113,3 +113,36 @@ def test_identify_files_with_the_deep_method(trained: tuple[Path, Path]) -> None
     query = sorted((data / "images").rglob("*.jpg"))[0]
     answers = identify_files(data, [query], method="deep", model=checkpoint, tta=["flip"])
     assert len(answers) == 1 and len(answers[0].candidates) == 5
+
+
+def test_embed_and_index_commands_round_trip(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from photoid.cli.app import app
+    from photoid.deep.store import load_embeddings, model_fingerprint
+    from photoid.search import VectorIndex
+
+    data, checkpoint = trained
+    runner = CliRunner()
+    out = tmp_path / "emb.npz"
+    done = runner.invoke(app, ["embed", str(data), "--model", str(checkpoint), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    stored = load_embeddings(out)
+    assert len(stored) == 20 and stored.vectors.shape == (20, 16)
+    assert stored.model == model_fingerprint(checkpoint)
+    assert list(stored.images) == list(load_dataset(data).table["image"])
+    np.testing.assert_allclose(np.linalg.norm(stored.vectors, axis=1), 1.0, rtol=1e-5)
+    built = runner.invoke(app, ["index", str(out), "--out", str(tmp_path / "idx")])
+    assert built.exit_code == 0, built.output
+    index = VectorIndex.load(tmp_path / "idx")
+    _, ids = index.search(stored.vectors[:4], 1)
+    assert ids[:, 0].tolist() == [0, 1, 2, 3]  # each photo's nearest stored vector is itself
+
+
+def test_load_embeddings_refuses_other_files(tmp_path: Path) -> None:
+    from photoid.deep.store import load_embeddings
+
+    other = tmp_path / "other.npz"
+    np.savez(other, something=np.zeros(3))
+    with pytest.raises(PhotoidError, match="not a photoid embeddings file"):
+        load_embeddings(other)

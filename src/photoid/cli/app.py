@@ -66,4 +66,14 @@ def main() -> None:
 
 
 # Command modules register themselves on import; they must come after ``app`` and ``data_app``.
-from photoid.cli import check, convert, demo, evaluate, identify, split, synth, train  # noqa: E402, F401
+from photoid.cli import (  # noqa: E402, F401
+    check,
+    convert,
+    demo,
+    embed,
+    evaluate,
+    identify,
+    split,
+    synth,
+    train,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,8 @@ import numpy as np
 import torch
 
 from photoid.data.images import load_image
+from photoid.data.table import Dataset
+from photoid.deep.store import EmbeddingSet, model_fingerprint
 from photoid.errors import ImageLoadError, PhotoidError
 from photoid.models import Embedder
 from photoid.train.augment import build_transform
@@ -92,3 +95,35 @@ def embed_images(
         if progress is not None:
             progress(min(batch_size, len(paths) - start))
     return out, errors
+
+
+def embed_dataset(
+    dataset: Dataset,
+    checkpoint: Path,
+    *,
+    tta: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
+) -> EmbeddingSet:
+    """Embed every readable photo of ``dataset`` (cropped to its bbox when the model was
+    trained on crops); unreadable photos are left out with a warning naming them."""
+    embedder, config = load_embedder(checkpoint)
+    table = dataset.table
+    use_bbox = config.use_bbox and "bbox" in table
+    vectors, errors = embed_images(
+        embedder,
+        [dataset.root / p for p in table["image"]],
+        image_size=config.image_size,
+        bboxes=list(table["bbox"]) if use_bbox else None,
+        tta=tta,
+        progress=progress,
+    )
+    good = np.array([e is None for e in errors], dtype=bool)
+    for error in errors:
+        if error is not None:
+            warnings.warn(f"skipped: {error}", stacklevel=2)
+    return EmbeddingSet(
+        vectors=vectors[good],
+        images=table["image"].to_numpy(dtype=str)[good],
+        identities=table["identity"].to_numpy(dtype=str)[good],
+        model=model_fingerprint(checkpoint),
+    )

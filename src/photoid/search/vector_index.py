@@ -7,6 +7,7 @@ Exact inner product (``IndexFlatIP``) by default; above ``approximate_above`` ve
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Literal
 
 import faiss
@@ -68,6 +69,27 @@ class VectorIndex:
         ids = np.where(missing, -1, self.ids[np.where(missing, 0, rows)])
         scores = np.where(missing, -np.inf, scores).astype(np.float32)
         return scores, ids
+
+    def save(self, folder: Path) -> Path:
+        """Write ``folder/index.faiss`` and ``folder/ids.npy``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self._index, str(folder / "index.faiss"))
+        np.save(folder / "ids.npy", self.ids)
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> VectorIndex:
+        """Read an index written by :meth:`save`."""
+        try:
+            index = faiss.read_index(str(folder / "index.faiss"))
+            ids = np.load(folder / "ids.npy")
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise PhotoidError(f"{folder}: not a photoid vector index ({exc})") from None
+        loaded = cls(index.d, kind="exact")
+        loaded._index = index
+        loaded._approximate = not isinstance(index, faiss.IndexFlat)
+        loaded.ids = ids.astype(np.int64)
+        return loaded
 
     def _check(self, vectors: np.ndarray) -> np.ndarray:
         array = np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,59 @@
+"""`photoid embed` and `photoid index`: stored embeddings and a faiss index over them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from photoid.cli.app import app
+from photoid.cli.options import TtaOption
+from photoid.cli.progress import progress_bar
+from photoid.data import load_dataset
+from photoid.deep.embed import embed_dataset
+from photoid.deep.store import load_embeddings, save_embeddings
+from photoid.search.vector_index import Kind, VectorIndex
+
+
+@app.command("embed")
+def embed(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (with metadata.csv).")],
+    model: Annotated[Path, typer.Option(help="A checkpoint written by `photoid train`.")],
+    out: Annotated[Path, typer.Option(help="Embeddings file to write (.npz).")],
+    tta: TtaOption = None,
+) -> None:
+    """Embed every photo: float32 vectors with image ids and the model's fingerprint."""
+    data = load_dataset(dataset)
+    with progress_bar("Embedding photos", len(data)) as (bar, task):
+        embeddings = embed_dataset(
+            data, model, tta=tta or (), progress=lambda n: bar.advance(task, n)
+        )
+    save_embeddings(embeddings, out)
+    typer.echo(
+        f"wrote {len(embeddings)} embeddings of size {embeddings.vectors.shape[1]} "
+        f"(model {embeddings.model}) to {out}"
+    )
+
+
+@app.command("index")
+def index(
+    embeddings: Annotated[Path, typer.Argument(help="Embeddings file from `photoid embed`.")],
+    out: Annotated[Path, typer.Option(help="Folder for the index (index.faiss, ids.npy).")],
+    kind: Annotated[
+        str, typer.Option(help="auto (exact, HNSW above 1M vectors), exact, hnsw or ivf.")
+    ] = "auto",
+) -> None:
+    """Build a faiss index over stored embeddings (row numbers are the ids)."""
+    loaded = load_embeddings(embeddings)
+    if kind not in ("auto", "exact", "hnsw", "ivf"):
+        raise typer.BadParameter(f"unknown kind {kind!r}; choose auto, exact, hnsw or ivf")
+    chosen: Kind = kind  # type: ignore[assignment]
+    vector_index = VectorIndex(loaded.vectors.shape[1], kind=chosen)
+    vector_index.add(loaded.vectors)
+    vector_index.search(loaded.vectors[:1], 1)  # builds the approximate index when due
+    vector_index.save(out)
+    typer.echo(
+        f"indexed {vector_index.size} embeddings "
+        f"({'approximate' if vector_index.approximate else 'exact'}) in {out}"
+    )
