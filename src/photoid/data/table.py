@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,14 @@ class Dataset:
     @property
     def split_columns(self) -> list[str]:
         return [c for c in self.table.columns if is_split_column(c)]
+
+    def paths(self) -> list[Path]:
+        """Absolute path of every row's image, in row order."""
+        return [self.root / p for p in self.table["image"]]
+
+    def cells(self, column: str) -> list[Any] | None:
+        """The values of an optional column (e.g. ``bbox``, ``viewpoint``), or None without it."""
+        return list(self.table[column]) if column in self.table.columns else None
 
     def image_path(self, index: int) -> Path:
         """Absolute path of the image in row position ``index``."""

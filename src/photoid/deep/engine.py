@@ -30,6 +30,7 @@ class DeepEngine:
         embedder: Embedder,
         image_size: int,
         *,
+        use_bbox: bool = True,
         tta: Sequence[str] = (),
         aggregate: Aggregate = "max",
         top: int = 5,
@@ -37,6 +38,7 @@ class DeepEngine:
     ) -> None:
         self.embedder = embedder
         self.image_size = image_size
+        self.use_bbox = use_bbox
         self.tta = tuple(tta)
         self.aggregate = aggregate
         self.top = top
@@ -62,14 +64,14 @@ class DeepEngine:
     ) -> DeepEngine:
         """Load the embedder of ``checkpoint`` and embed every known row of ``dataset``."""
         embedder, config = load_embedder(checkpoint)
-        engine = cls(embedder, config.image_size, tta=tta, aggregate=aggregate)
-        table = dataset.table
-        use_bbox = config.use_bbox and "bbox" in table
+        engine = cls(
+            embedder, config.image_size, use_bbox=config.use_bbox, tta=tta, aggregate=aggregate
+        )
         engine.add(
-            [dataset.root / p for p in table["image"]],
-            list(table["identity"]),
-            bboxes=list(table["bbox"]) if use_bbox else None,
-            names=list(table["image"]),
+            dataset.paths(),
+            list(dataset.table["identity"]),
+            bboxes=dataset.cells("bbox"),
+            names=list(dataset.table["image"]),
             progress=progress,
         )
         return engine
@@ -86,10 +88,13 @@ class DeepEngine:
         names: Sequence[str] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Embed and add labelled photos (``unknown`` ones are left out); returns how many."""
+        """Embed and add labelled photos (``unknown`` ones are left out); returns how many.
+
+        ``bboxes`` crop the photos when the model was trained on crops (``use_bbox``).
+        """
         keep = [i for i, name in enumerate(identities) if name != UNKNOWN_IDENTITY]
         labels = list(names) if names is not None else [str(p) for p in paths]
-        boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
+        boxes = self._boxes(bboxes, len(paths))
         vectors, errors = embed_images(
             self.embedder,
             [paths[i] for i in keep],
@@ -131,7 +136,7 @@ class DeepEngine:
             self.embedder,
             paths,
             image_size=self.image_size,
-            bboxes=bboxes,
+            bboxes=self._boxes(bboxes, len(paths)),
             tta=self.tta,
             progress=progress,
         )
@@ -141,6 +146,11 @@ class DeepEngine:
                 warnings.warn(f"skipped query: {error}", stacklevel=2)
                 answers[i] = Identification(labels[i], warning=error)
         return answers
+
+    def _boxes(self, bboxes: Sequence[Box | None] | None, count: int) -> list[Box | None]:
+        if bboxes is None or not self.use_bbox:
+            return [None] * count
+        return list(bboxes)
 
     def identify_embeddings(self, names: list[str], vectors: np.ndarray) -> list[Identification]:
         """Rank identities for ``(n, D)`` unit query embeddings."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +16,6 @@ from photoid.deep.engine import DeepEngine
 from photoid.errors import DatasetError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
-from photoid.local.extraction import extract_many
 from photoid.local.results import Identification
 from photoid.local.threshold import fit_new_threshold
 from photoid.metrics import (
@@ -27,8 +26,7 @@ from photoid.metrics import (
     threshold_sweep,
     top_k_accuracy,
 )
-
-Progress = Callable[[str, int, int], None]
+from photoid.progress import StageProgress, stage_callback
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ def evaluate_local(
     *,
     cache_dir: Path | None = None,
     new_threshold: float | Literal["auto"] | None = None,
-    progress: Progress | None = None,
+    progress: StageProgress | None = None,
 ) -> EvaluationResult:
     """Build the gallery from the split's train rows, identify its test rows, score the answers.
 
@@ -124,18 +122,25 @@ def evaluate_local(
     """
     gallery, queries = split_rows(dataset, split_column)
     started = time.perf_counter()
-    gallery_progress = _stage(progress, "gallery", len(gallery))
-    engine = LocalEngine.from_dataset(gallery, config, cache_dir, gallery_progress)
-    if new_threshold == "auto":
-        new_threshold = _fit_threshold(engine, gallery)
+    fit = isinstance(new_threshold, str)  # "auto"
+    threshold = None if isinstance(new_threshold, str) else new_threshold
+    engine = LocalEngine.from_dataset(
+        gallery,
+        config,
+        cache_dir,
+        stage_callback(progress, "gallery", len(gallery)),
+        keep_descriptors=fit,
+    )
+    if fit:
+        fitted = fit_new_threshold(engine)
+        threshold = None if fitted is None else round(fitted.threshold, 6)
     built = time.perf_counter()
-    table = queries.table
     answers = engine.identify(
-        [queries.root / p for p in table["image"]],
-        bboxes=list(table["bbox"]) if "bbox" in table else None,
-        viewpoints=list(table["viewpoint"]) if "viewpoint" in table else None,
-        names=list(table["image"]),
-        progress=_stage(progress, "queries", len(queries)),
+        queries.paths(),
+        bboxes=queries.cells("bbox"),
+        viewpoints=queries.cells("viewpoint"),
+        names=list(queries.table["image"]),
+        progress=stage_callback(progress, "queries", len(queries)),
     )
     finished = time.perf_counter()
     return _score(
@@ -145,7 +150,7 @@ def evaluate_local(
         queries,
         answers,
         engine.identities,
-        new_threshold,
+        threshold,
         (started, built, finished),
         engine.skipped,
     )
@@ -159,7 +164,7 @@ def evaluate_deep(
     tta: Sequence[str] = (),
     aggregate: Literal["max", "centroid"] = "max",
     new_threshold: float | None = None,
-    progress: Progress | None = None,
+    progress: StageProgress | None = None,
 ) -> EvaluationResult:
     """The deep engine on a split: embed the train rows as the gallery with the checkpoint's
     embedder, rank identities for the test rows by cosine similarity, score the answers."""
@@ -170,16 +175,14 @@ def evaluate_deep(
         gallery,
         tta=tta,
         aggregate=aggregate,
-        progress=_stage(progress, "gallery", len(gallery)),
+        progress=stage_callback(progress, "gallery", len(gallery)),
     )
     built = time.perf_counter()
-    table = queries.table
-    use_bbox = "bbox" in table
     answers = engine.identify(
-        [queries.root / p for p in table["image"]],
-        bboxes=list(table["bbox"]) if use_bbox else None,
-        names=list(table["image"]),
-        progress=_stage(progress, "queries", len(queries)),
+        queries.paths(),
+        bboxes=queries.cells("bbox"),
+        names=list(queries.table["image"]),
+        progress=stage_callback(progress, "queries", len(queries)),
     )
     finished = time.perf_counter()
     return _score(
@@ -245,36 +248,5 @@ def _score(
     )
 
 
-def _fit_threshold(engine: LocalEngine, gallery: Dataset) -> float | None:
-    table = gallery.table
-    wanted = set(engine.images)
-    rows = [i for i, name in enumerate(table["image"]) if name in wanted]
-    boxes = list(table["bbox"]) if "bbox" in table else [None] * len(table)
-    extracted = extract_many(
-        [gallery.root / table["image"].iloc[i] for i in rows],
-        [boxes[i] for i in rows],
-        engine.config,
-        engine.cache,
-    )
-    by_name = {
-        table["image"].iloc[i]: e.features
-        for i, e in zip(rows, extracted, strict=True)
-        if e.features is not None
-    }
-    fit = fit_new_threshold(engine, [by_name[name] for name in engine.images])
-    return None if fit is None else round(fit.threshold, 6)
-
-
 def _padded(values: list[float], width: int = 5) -> list[float]:
     return (values + [-np.inf] * width)[:width]
-
-
-def _stage(progress: Progress | None, name: str, total: int) -> Callable[[int], None] | None:
-    if progress is None:
-        return None
-    progress(name, 0, total)
-
-    def step(count: int) -> None:
-        progress(name, count, total)
-
-    return step

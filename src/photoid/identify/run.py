@@ -11,6 +11,7 @@ from photoid.errors import PhotoidError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
 from photoid.local.results import Identification
+from photoid.progress import stage_callback
 
 METHODS = ("local", "deep")
 
@@ -37,19 +38,13 @@ def identify_files(
         raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
     dataset = load_dataset(gallery)
 
-    def stage(name: str, total: int) -> Callable[[int], None] | None:
-        if progress is None:
-            return None
-        progress(name, 0, total)
-        return lambda count: progress(name, count, total)
-
     engine: LocalEngine | DeepEngine
     if model is not None and method == "deep":
         engine = DeepEngine.from_checkpoint(
-            model, dataset, tta=tta, progress=stage("gallery", len(dataset))
+            model, dataset, tta=tta, progress=stage_callback(progress, "gallery", len(dataset))
         )
     else:
         engine = LocalEngine.from_dataset(
-            dataset, config, cache_dir, stage("gallery", len(dataset))
+            dataset, config, cache_dir, stage_callback(progress, "gallery", len(dataset))
         )
-    return engine.identify(queries, progress=stage("queries", len(queries)))
+    return engine.identify(queries, progress=stage_callback(progress, "queries", len(queries)))

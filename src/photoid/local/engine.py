@@ -33,8 +33,17 @@ class LocalEngine:
     Build with :meth:`from_dataset` or add images with :meth:`add`; ask with :meth:`identify`.
     """
 
-    def __init__(self, config: LocalConfig | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: LocalConfig | None = None,
+        cache_dir: Path | None = None,
+        *,
+        keep_descriptors: bool = False,
+    ) -> None:
         self.config = config or LocalConfig()
+        # LNBNN verification needs only the gallery's keypoint positions; descriptors are kept
+        # for pairwise matching or when the gallery will be queried against itself.
+        self._keep_descriptors = keep_descriptors or self.config.matching != "lnbnn"
         detector = get_detector(self.config.detector)
         self._binary = detector.binary
         self.cache = (
@@ -66,16 +75,21 @@ class LocalEngine:
         config: LocalConfig | None = None,
         cache_dir: Path | None = None,
         progress: Progress | None = None,
+        *,
+        keep_descriptors: bool = False,
     ) -> LocalEngine:
-        """A gallery of every row of ``dataset`` with a known identity."""
-        engine = cls(config, cache_dir)
-        table = dataset.table
+        """A gallery of every row of ``dataset`` with a known identity.
+
+        ``keep_descriptors`` keeps each gallery image's descriptors in memory (see
+        :attr:`gallery_features`), for leave-one-out queries of the gallery against itself.
+        """
+        engine = cls(config, cache_dir, keep_descriptors=keep_descriptors)
         engine.add(
-            [dataset.root / p for p in table["image"]],
-            list(table["identity"]),
-            bboxes=list(table["bbox"]) if "bbox" in table else None,
-            viewpoints=list(table["viewpoint"]) if "viewpoint" in table else None,
-            names=list(table["image"]),
+            dataset.paths(),
+            list(dataset.table["identity"]),
+            bboxes=dataset.cells("bbox"),
+            viewpoints=dataset.cells("viewpoint"),
+            names=list(dataset.table["image"]),
             progress=progress,
         )
         return engine
@@ -134,10 +148,16 @@ class LocalEngine:
         self.index.add(features.descriptors, owner)
 
     def _stored(self, features: Features) -> Features:
-        if self.config.matching != "lnbnn":
+        if self._keep_descriptors:
             return features
-        empty = features.descriptors[:0]  # LNBNN verification needs only the points
+        empty = features.descriptors[:0]
         return Features(features.points, empty, features.scale, features.offset)
+
+    @property
+    def gallery_features(self) -> list[Features]:
+        """Features of each gallery image, in gallery order; descriptors are empty unless the
+        engine was built with ``keep_descriptors`` (or a pairwise ``matching``)."""
+        return list(self._features)
 
     def __len__(self) -> int:
         return len(self.images)

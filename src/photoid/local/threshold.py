@@ -29,17 +29,23 @@ class ThresholdFit:
 
 
 def fit_new_threshold(
-    engine: LocalEngine, features: list[Features], *, sample: int = 150, seed: int = 0
+    engine: LocalEngine,
+    features: list[Features] | None = None,
+    *,
+    sample: int = 150,
+    seed: int = 0,
 ) -> ThresholdFit | None:
     """Leave-one-out over up to ``sample`` gallery photos whose identity has another photo.
 
-    ``features[i]`` are the features of gallery image ``i`` (as added). Returns None when the
-    gallery has no identity with two photos or only one identity (nothing to learn from).
+    ``features[i]`` are the features of gallery image ``i`` (as added); by default the
+    engine's own (build it with ``keep_descriptors=True``). Returns None when the gallery has
+    no identity with two photos or only one identity (nothing to learn from).
     """
     counts = Counter(engine.identities)
     eligible = [i for i, name in enumerate(engine.identities) if counts[name] >= 2]
     if not eligible or len(counts) < 2:
         return None
+    features = engine.gallery_features if features is None else features
     rng = np.random.default_rng(seed)
     chosen = sorted(rng.permutation(eligible)[:sample].tolist())
     genuine: list[float] = []

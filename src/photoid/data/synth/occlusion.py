@@ -24,6 +24,19 @@ def _fixed(points: np.ndarray) -> np.ndarray:
     return (np.asarray(points) * 16).round().astype(np.int32)
 
 
+def _speck(
+    mask: np.ndarray, centre: np.ndarray, rng: np.random.Generator, scale: float, short: float
+) -> None:
+    """A filled ellipse (a leaf, a ragged-rim lobe) of 2-5 x 1-``short`` px times ``scale``,
+    randomly turned, drawn into ``mask`` at ``centre``."""
+    axes = (
+        max(1, round(rng.uniform(2, 5) * scale)),
+        max(1, round(rng.uniform(1, short) * scale)),
+    )
+    angle = float(rng.uniform(0, 180))
+    cv2.ellipse(mask, tuple(int(v) for v in centre), axes, angle, 0, 360, 255, -1, cv2.LINE_AA)
+
+
 def _branch(
     rng: np.random.Generator, shape: tuple[int, int], box: Box, area: float, scale: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -55,22 +68,7 @@ def _branch(
             4,
         )
         for _ in range(int(rng.integers(3, 9))):
-            spot = tip + rng.normal(0, 0.06 * h, 2)
-            axes = (
-                max(1, round(rng.uniform(2, 5) * scale)),
-                max(1, round(rng.uniform(1, 2.5) * scale)),
-            )
-            cv2.ellipse(
-                leaves,
-                tuple(int(v) for v in spot),
-                axes,
-                float(rng.uniform(0, 180)),
-                0,
-                360,
-                255,
-                -1,
-                cv2.LINE_AA,
-            )
+            _speck(leaves, tip + rng.normal(0, 0.06 * h, 2), rng, scale, 2.5)
     bark = (
         np.array([0.25, 0.18, 0.12], np.float32)
         * (1 + 0.3 * value_noise(rng, shape, 12.0, 2))[..., None]
@@ -131,18 +129,7 @@ def _blob(
     alpha = np.zeros(shape, np.uint8)
     cv2.fillPoly(alpha, [_fixed(points)], 255, cv2.LINE_AA, 4)
     for point in points[rng.random(32) < 0.7]:  # ragged rim
-        axes = (max(1, round(rng.uniform(2, 5) * scale)), max(1, round(rng.uniform(1, 3) * scale)))
-        cv2.ellipse(
-            alpha,
-            tuple(int(v) for v in point),
-            axes,
-            float(rng.uniform(0, 180)),
-            0,
-            360,
-            255,
-            -1,
-            cv2.LINE_AA,
-        )
+        _speck(alpha, point, rng, scale, 3.0)
     return alpha
 
 
