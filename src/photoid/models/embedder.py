@@ -77,7 +77,9 @@ class Embedder(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """images (B, in_chans, H, W) float -> (B, embedding_size) float, L2-normalised rows."""
-        features: torch.Tensor = self.backbone(images)
+        # forward_features: the last feature map, whose width is num_features (calling the
+        # model would also run extra head layers of some families, e.g. MobileNetV3's conv_head).
+        features: torch.Tensor = self.backbone.forward_features(images)  # type: ignore[operator]
         if features.ndim == 3:
             # Transformer tokens (B, N, C) become a (B, C, N, 1) map for the same poolings.
             features = features.transpose(1, 2).unsqueeze(-1)

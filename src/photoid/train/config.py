@@ -24,7 +24,11 @@ class TrainConfig:
 
     Learning rates are per optimiser step; ``head_params`` are the head's keyword arguments
     (empty: the head's own defaults; margins in radians); ``image_size`` is the square side in
-    pixels fed to the backbone.
+    pixels fed to the backbone. ``taxonomy`` names metadata columns, coarse to fine and comma
+    separated (``family,genus``), each getting a focal-loss classification head weighted by
+    ``taxonomy_weight`` (0: off). ``checkpoint_every_steps`` also writes ``last.ckpt`` inside
+    an epoch (0: at epoch ends only). ``decode`` ``gpu`` decodes JPEGs and augments on the GPU
+    (nvjpeg); ``channels_last`` and ``compile`` are throughput switches for the backbone.
     """
 
     backbone: str = "tf_efficientnetv2_s"
@@ -35,6 +39,9 @@ class TrainConfig:
     head: str = "subcenter_arcface"
     head_params: dict[str, float] = field(default_factory=dict)
     species_weight: float = 0.0
+    taxonomy: str = ""
+    taxonomy_weight: float = 0.0
+    focal_gamma: float = 2.0
     image_size: int = 384
     policy: str = "heavy"
     rot45: bool = False
@@ -54,6 +61,10 @@ class TrainConfig:
     workers: int = 2
     seed: int = 0
     patience: int = 5
+    checkpoint_every_steps: int = 50
+    decode: str = "cpu"
+    channels_last: bool = True
+    compile: bool = False
 
     def __post_init__(self) -> None:
         for name in ("embedding_size", "image_size", "identities_per_batch", "epochs"):
@@ -63,6 +74,12 @@ class TrainConfig:
             raise PhotoidError("training setting images_per_identity must be at least 2")
         if self.accumulate < 1:
             raise PhotoidError("training setting accumulate must be at least 1")
+        if self.checkpoint_every_steps < 0:
+            raise PhotoidError("training setting checkpoint_every_steps must be 0 (off) or more")
+        if self.decode not in ("cpu", "gpu"):
+            raise PhotoidError(f"training setting decode must be cpu or gpu, got {self.decode!r}")
+        if self.focal_gamma < 0:
+            raise PhotoidError("training setting focal_gamma must be 0 or more")
 
     @property
     def batch_size(self) -> int:

@@ -1,0 +1,161 @@
+"""Encounters with images, match candidates and decisions, and the undo of each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from photoid.catalog import (
+    Catalog,
+    EncounterInfo,
+    ImageUpload,
+    add_encounter,
+    add_individual,
+    candidates_for,
+    decide,
+    encounter_images,
+    history,
+    images_of,
+    list_individuals,
+    record_candidates,
+    undo,
+)
+from photoid.catalog.models import Decision, Image
+from photoid.errors import ImageLoadError, PhotoidError
+
+
+def test_add_encounter_stores_rows_and_files(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    info = EncounterInfo(datetime(2024, 5, 1, 10, 30), "Masai Mara", "ana", "at dawn")
+    encounter, images = add_encounter(
+        catalog,
+        [
+            ImageUpload(make_png(1, size=(12, 8)), "left.png", (1, 2, 10, 5), "left"),
+            ImageUpload(make_png(2, size=(6, 9)), "right.png"),
+        ],
+        info,
+    )
+    assert (encounter.date, encounter.location, encounter.observer, encounter.notes) == (
+        datetime(2024, 5, 1, 10, 30),
+        "Masai Mara",
+        "ana",
+        "at dawn",
+    )
+    stored = encounter_images(catalog, encounter.id)
+    assert [i.id for i in stored] == [i.id for i in images]
+    left, right = stored
+    assert (left.width, left.height, left.bbox, left.viewpoint) == (12, 8, (1, 2, 10, 5), "left")
+    assert (right.width, right.height, right.bbox, right.individual_id) == (6, 9, None, None)
+    assert catalog.store.path(left.file).read_bytes() == make_png(1, size=(12, 8))
+    assert history(catalog)[0].summary == f"encounter {encounter.id} with 2 images"
+
+
+def test_one_bad_photo_adds_nothing(catalog: Catalog, make_png: Callable[..., bytes]) -> None:
+    uploads = [ImageUpload(make_png(1), "good.png"), ImageUpload(b"GIF89a broken", "bad.gif")]
+    with pytest.raises(ImageLoadError, match=r"^bad\.gif: "):
+        add_encounter(catalog, uploads)
+    with pytest.raises(PhotoidError, match="at least one photo"):
+        add_encounter(catalog, [])
+    assert history(catalog) == []
+
+
+def test_candidates_are_ranked_by_score_and_replaced(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    for code in ("A", "B", "C"):
+        add_individual(catalog, code)
+    _, (image,) = add_encounter(catalog, [ImageUpload(make_png(1), "q.png")])
+    record_candidates(catalog, image.id, "deep", [("B", 0.4), ("A", 0.9), ("C", 0.1)])
+    record_candidates(catalog, image.id, "local", [("C", 12.0)])
+    ranked = candidates_for(catalog, image.id)
+    codes = {i.id: i.code for i in list_individuals(catalog)}
+    assert [(c.engine, c.rank, codes[c.individual_id], c.score) for c in ranked] == [
+        ("deep", 1, "A", 0.9),
+        ("deep", 2, "B", 0.4),
+        ("deep", 3, "C", 0.1),
+        ("local", 1, "C", 12.0),
+    ]
+    record_candidates(catalog, image.id, "deep", [("C", 0.7)])
+    again = candidates_for(catalog, image.id, "deep")
+    assert [(c.rank, codes[c.individual_id]) for c in again] == [(1, "C")]
+    undo(catalog, history(catalog)[0].id)  # the replaced candidates come back, same ids
+    restored = candidates_for(catalog, image.id, "deep")
+    assert [c.id for c in restored] == [c.id for c in ranked[:3]]
+    assert [(c.rank, codes[c.individual_id], c.score) for c in restored] == [
+        (1, "A", 0.9),
+        (2, "B", 0.4),
+        (3, "C", 0.1),
+    ]
+    with pytest.raises(PhotoidError, match="no individual with code 'Z'"):
+        record_candidates(catalog, image.id, "deep", [("Z", 1.0)])
+
+
+def test_decide_same_attaches_the_encounter(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    add_individual(catalog, "A")
+    encounter, images = add_encounter(
+        catalog, [ImageUpload(make_png(1), "1.png"), ImageUpload(make_png(2), "2.png")]
+    )
+    decision = decide(catalog, encounter.id, "same", "A", decided_by="ana", notes="ear notch")
+    assert (decision.verdict, decision.decided_by, decision.notes) == ("same", "ana", "ear notch")
+    assert isinstance(decision.decided_at, datetime)
+    assert [i.id for i in images_of(catalog, "A")] == [i.id for i in images]
+    assert history(catalog)[0].summary == f"encounter {encounter.id}: same A"
+    undo(catalog, history(catalog)[0].id)
+    assert images_of(catalog, "A") == []
+    with catalog.session() as session:
+        assert session.get(Decision, decision.id) is None
+
+
+def test_decide_new_creates_the_next_individual(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    add_individual(catalog)  # ID-0001
+    encounter, (image,) = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    decision = decide(catalog, encounter.id, "new", decided_by="ana")
+    assert [i.code for i in list_individuals(catalog)] == ["ID-0001", "ID-0002"]
+    assert [i.id for i in images_of(catalog, "ID-0002")] == [image.id]
+    assert decision.individual_id == list_individuals(catalog)[1].id
+    undo(catalog, history(catalog)[0].id)
+    assert [i.code for i in list_individuals(catalog)] == ["ID-0001"]
+    assert encounter_images(catalog, encounter.id)[0].individual_id is None
+
+
+def test_decide_not_sure_changes_no_image(catalog: Catalog, make_png: Callable[..., bytes]) -> None:
+    encounter, _ = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    decision = decide(catalog, encounter.id, "not_sure", decided_by="ana")
+    assert (decision.verdict, decision.individual_id) == ("not_sure", None)
+    assert encounter_images(catalog, encounter.id)[0].individual_id is None
+    entry = history(catalog)[0]
+    assert set(entry.after) == {"decisions"}
+    undo(catalog, entry.id)
+    assert history(catalog)[0].summary == f"undo #{entry.id} (decide)"
+
+
+def test_decide_refuses_what_it_cannot_do(catalog: Catalog, make_png: Callable[..., bytes]) -> None:
+    encounter, _ = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    with pytest.raises(PhotoidError, match="'maybe' is not one of same, new, not_sure"):
+        decide(catalog, encounter.id, "maybe")
+    with pytest.raises(PhotoidError, match="needs the code"):
+        decide(catalog, encounter.id, "same")
+    with pytest.raises(PhotoidError, match="no encounter 99"):
+        decide(catalog, 99, "new")
+    with pytest.raises(PhotoidError, match="no individual with code 'Q'"):
+        decide(catalog, encounter.id, "same", "Q")
+    assert len(history(catalog)) == 1  # only the upload
+
+
+def test_undo_add_encounter_removes_its_rows(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    encounter, _ = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    undo(catalog, history(catalog)[0].id)
+    with pytest.raises(PhotoidError, match=f"no encounter {encounter.id} in the catalog"):
+        encounter_images(catalog, encounter.id)
+    with catalog.session() as session:
+        assert session.scalars(select(Image)).all() == []
