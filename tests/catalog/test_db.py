@@ -34,7 +34,7 @@ def test_migrated_schema_equals_the_models(catalog: Catalog) -> None:
         assert compare_metadata(context, Base.metadata) == []
         assert set(inspect(connection).get_table_names()) == TABLES
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert revision == "0001"
+    assert revision == "0002"
 
 
 def test_default_is_a_sqlite_file_with_wal_and_foreign_keys(tmp_path: Path) -> None:

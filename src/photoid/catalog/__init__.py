@@ -9,10 +9,13 @@ folder, and an audit trail from which every change can be undone.
     undo(catalog, audit_id)
 
 Every function takes the open :class:`Catalog` first and returns detached model rows.
+Background identification (the job queue's worker and the engines' gallery) lives in
+:mod:`photoid.catalog.matching` and :mod:`photoid.catalog.gallery`, imported on demand since
+they load the engines.
 """
 
 from photoid.catalog.audit import history, undo
-from photoid.catalog.candidates import candidates_for, record_candidates
+from photoid.catalog.candidates import Evidence, candidates_for, record_candidates
 from photoid.catalog.db import Catalog, open_catalog, upgrade
 from photoid.catalog.decisions import decide
 from photoid.catalog.encounters import (
@@ -29,6 +32,16 @@ from photoid.catalog.individuals import (
     merge_individuals,
     split_individual,
 )
+from photoid.catalog.jobs import (
+    claim,
+    complete,
+    enqueue,
+    fail,
+    get_job,
+    job_counts,
+    list_jobs,
+    requeue_stale,
+)
 from photoid.catalog.maintenance import check, gc
 from photoid.catalog.transfer import ImportSummary, export_dataset, import_dataset
 from photoid.catalog.users import (
@@ -42,6 +55,7 @@ from photoid.catalog.users import (
 __all__ = [
     "Catalog",
     "EncounterInfo",
+    "Evidence",
     "ImageUpload",
     "ImportSummary",
     "add_encounter",
@@ -49,19 +63,27 @@ __all__ = [
     "add_user",
     "candidates_for",
     "check",
+    "claim",
+    "complete",
     "create_token",
     "decide",
     "encounter_images",
+    "enqueue",
     "export_dataset",
+    "fail",
     "gc",
     "get_individual",
+    "get_job",
     "history",
     "images_of",
     "import_dataset",
+    "job_counts",
     "list_individuals",
+    "list_jobs",
     "merge_individuals",
     "open_catalog",
     "record_candidates",
+    "requeue_stale",
     "revoke_token",
     "split_individual",
     "undo",

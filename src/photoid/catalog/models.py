@@ -116,7 +116,13 @@ class Image(Base):
 
 
 class MatchCandidate(Base):
-    """An engine's ranked guess: query image ``image_id`` may show ``individual_id``."""
+    """An engine's ranked guess: query image ``image_id`` may show ``individual_id``.
+
+    ``score`` is the engine's raw score. ``best_image_id`` is the individual's gallery image
+    that matched best (None when unknown) and ``keypoints`` the matched keypoint pairs as
+    ``[[qx, qy, gx, gy], ...]`` in pixels of the query and of that gallery image (None when the
+    engine gives none, e.g. the deep engine).
+    """
 
     __tablename__ = "match_candidates"
     __table_args__ = (
@@ -132,6 +138,8 @@ class MatchCandidate(Base):
     score: Mapped[float] = mapped_column(Float)
     rank: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    best_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
+    keypoints: Mapped[list[list[float]] | None] = mapped_column(JSON)
 
 
 class Decision(Base):

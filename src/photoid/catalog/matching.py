@@ -1,0 +1,245 @@
+"""Computing match candidates in the background: one job per uploaded encounter, run by a
+:class:`MatchWorker` thread that never blocks the caller, through the catalog's job queue
+(so queued work survives a restart).
+
+Keeping the gallery current: after a decision (or merge, split, undo) the caller either calls
+``gallery.sync(catalog)`` itself or, to keep the web request fast, :func:`enqueue_sync`; the
+worker also syncs before every match job. A sync only indexes newly attached images.
+
+    gallery = CatalogGallery.build(catalog)
+    worker = MatchWorker(catalog, gallery)
+    worker.start()
+    enqueue_encounter(catalog, encounter.id)
+    ...
+    worker.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, select
+
+from photoid.catalog.candidates import Evidence, record_candidates
+from photoid.catalog.db import Catalog
+from photoid.catalog.encounters import encounter_images
+from photoid.catalog.gallery import CatalogGallery
+from photoid.catalog.jobs import (
+    DEFAULT_MAX_ATTEMPTS,
+    claim,
+    complete,
+    enqueue,
+    fail,
+    get_job,
+    requeue_stale,
+)
+from photoid.catalog.models import Encounter, Image, Individual, Job
+from photoid.errors import PhotoidError
+
+MATCH = "match"
+SYNC = "sync"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MatchFilter:
+    """Restrict candidates to individuals of ``species`` that were seen (one of their images'
+    encounters) at ``location`` and between ``date_from`` and ``date_to``. Every part is
+    optional; a plain date covers its whole day, so ``date_to`` is inclusive."""
+
+    species: str | None = None
+    location: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def to_payload(self) -> dict[str, str | None]:
+        """The filter as JSON-ready text (dates in ISO format)."""
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> MatchFilter:
+        """The inverse of :meth:`to_payload`; a datetime's time is kept."""
+
+        def day(text: str | None) -> date | None:
+            if not text:
+                return None
+            parsed = datetime.fromisoformat(text)
+            return parsed.date() if len(text) <= 10 else parsed
+
+        return cls(
+            payload.get("species"),
+            payload.get("location"),
+            day(payload.get("date_from")),
+            day(payload.get("date_to")),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return all(value is None for value in asdict(self).values())
+
+
+def _start(value: date) -> datetime:
+    return value if isinstance(value, datetime) else datetime.combine(value, time.min)
+
+
+def allowed_codes(catalog: Catalog, filters: MatchFilter) -> set[str] | None:
+    """Codes of the (unmerged) individuals that pass ``filters``; None when it filters nothing."""
+    if filters.empty:
+        return None
+    query = select(Individual.code).where(Individual.merged_into_id.is_(None))
+    if filters.species is not None:
+        query = query.where(Individual.species == filters.species)
+    seen: list[ColumnElement[bool]] = []
+    if filters.location is not None:
+        seen.append(Encounter.location == filters.location)
+    if filters.date_from is not None:
+        seen.append(Encounter.date >= _start(filters.date_from))
+    if filters.date_to is not None:
+        end = filters.date_to
+        seen.append(
+            Encounter.date <= end
+            if isinstance(end, datetime)
+            else Encounter.date < _start(end) + timedelta(days=1)
+        )
+    if seen:
+        sighting = (
+            select(Image.id)
+            .join(Encounter, Image.encounter_id == Encounter.id)
+            .where(Image.individual_id == Individual.id, and_(*seen))
+        )
+        query = query.where(exists(sighting))
+    with catalog.session() as session:
+        return set(session.scalars(query))
+
+
+def enqueue_encounter(
+    catalog: Catalog, encounter_id: int, filters: MatchFilter | None = None
+) -> Job:
+    """Queue one job computing candidates for every image of an encounter; ``filters``
+    replace the worker's own for this job. Returns the job (running it twice is harmless:
+    candidates are replaced)."""
+    images = encounter_images(catalog, encounter_id)
+    payload: dict[str, Any] = {"encounter_id": encounter_id}
+    if filters is not None:
+        payload["filters"] = filters.to_payload()
+    return enqueue(catalog, MATCH, payload, image_id=images[0].id if images else None)
+
+
+def enqueue_sync(catalog: Catalog) -> Job:
+    """Queue a gallery sync (after a decision), so the web request does no feature work."""
+    return enqueue(catalog, SYNC, {})
+
+
+def default_worker_name() -> str:
+    """``host:pid``: unique among running workers."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class MatchWorker:
+    """Runs match and sync jobs against ``gallery``: :meth:`run_once` runs one in the calling
+    thread, :meth:`start`/:meth:`stop` a background thread polling every ``poll_s`` seconds.
+
+    ``filters`` apply to every job without its own; ``top`` candidates are stored per image.
+    On :meth:`start`, running jobs older than ``stale_after_s`` seconds or held by a worker of
+    the same ``name`` (a restarted one) go back to the queue. A job that raises is retried
+    until it has had ``max_attempts`` attempts, then marked failed with the error.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        gallery: CatalogGallery,
+        filters: MatchFilter | None = None,
+        *,
+        name: str | None = None,
+        top: int = 5,
+        poll_s: float = 1.0,
+        stale_after_s: float = 600.0,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        self.catalog = catalog
+        self.gallery = gallery
+        self.filters = filters or MatchFilter()
+        self.name = name or default_worker_name()
+        self.top = top
+        self.poll_s = poll_s
+        self.stale_after_s = stale_after_s
+        self.max_attempts = max_attempts
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> Job | None:
+        """Claim and run one job; returns it as it ended (None when nothing was queued)."""
+        job = claim(self.catalog, self.name, (MATCH, SYNC))
+        if job is None:
+            return None
+        try:
+            self._run(job)
+        except Exception as exc:  # any failure of one job must not stop the worker
+            log.exception("job %s failed", job.id)
+            fail(self.catalog, job.id, self.name, f"{type(exc).__name__}: {exc}", self.max_attempts)
+        else:
+            if not complete(self.catalog, job.id, self.name):
+                log.warning("job %s was taken from worker %s before it finished", job.id, self.name)
+        return get_job(self.catalog, job.id)
+
+    def _run(self, job: Job) -> None:
+        self.gallery.sync(self.catalog)
+        if job.kind == SYNC:
+            return
+        encounter_id = job.payload.get("encounter_id")
+        if not isinstance(encounter_id, int):
+            raise PhotoidError(f"job {job.id}: payload has no encounter_id")
+        raw = job.payload.get("filters")
+        filters = MatchFilter.from_payload(raw) if isinstance(raw, dict) else self.filters
+        images = encounter_images(self.catalog, encounter_id)
+        allowed = allowed_codes(self.catalog, filters)
+        own = {image.id for image in images}
+        ranking = self.gallery.rank(self.catalog, images, self.top, allowed, own)
+        for image, ranked in zip(images, ranking, strict=True):
+            record_candidates(
+                self.catalog,
+                image.id,
+                self.gallery.name,
+                [(r.code, r.score) for r in ranked],
+                actor=f"worker {self.name}",
+                evidence={r.code: Evidence(r.best_image_id, r.keypoints) for r in ranked},
+            )
+
+    def start(self) -> None:
+        """Requeue stale jobs, then run jobs in a background (daemon) thread until stopped."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        count = requeue_stale(self.catalog, self.stale_after_s, self.name, self.max_attempts)
+        if count:
+            log.info("requeued %d jobs left running by a stopped worker", count)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=f"match-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Ask the thread to stop after its current job and wait up to ``timeout`` seconds."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self.run_once()
+            except Exception:  # the database may be briefly unreachable: wait and poll again
+                log.exception("worker %s could not take a job", self.name)
+                job = None
+            if job is None:
+                self._stop.wait(self.poll_s)

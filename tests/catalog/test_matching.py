@@ -1,0 +1,289 @@
+"""Background matching on a tiny synthetic catalog: 6 individuals x 4 photos imported, a fifth
+photo of each kept back as an upload (160 px, local engine)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import torch
+from sqlalchemy import select, update
+
+from photoid.catalog import (
+    Catalog,
+    ImageUpload,
+    add_encounter,
+    candidates_for,
+    decide,
+    enqueue,
+    get_job,
+    history,
+    images_of,
+    import_dataset,
+    merge_individuals,
+    undo,
+)
+from photoid.catalog.gallery import CatalogGallery, SyncReport
+from photoid.catalog.matching import (
+    MatchFilter,
+    MatchWorker,
+    allowed_codes,
+    enqueue_encounter,
+    enqueue_sync,
+)
+from photoid.catalog.models import Encounter, Image, Individual, Job
+from photoid.data.schema import parse_bbox
+from photoid.data.synth import generate
+from photoid.local import engine as local_engine
+from photoid.local.config import LocalConfig
+from photoid.local.extraction import extract_many
+from photoid.models import Embedder
+from photoid.train.config import resolve_config
+from photoid.train.module import embedder_config
+
+CONFIG = LocalConfig(max_side=256)
+KEPT_BACK = 4  # photo number (0..4) of each individual not imported
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("synth") / "animals"
+    generate(root, individuals=6, images_per=5, seed=3, size=160)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("features")
+
+
+@pytest.fixture
+def imported(catalog: Catalog, synth: Path, tmp_path: Path) -> Catalog:
+    """The catalog with photos 0-3 of every individual imported."""
+    table = pd.read_csv(synth / "metadata.csv", dtype=str)
+    part = tmp_path / "part"
+    part.mkdir()
+    (part / "images").symlink_to(synth / "images")
+    table[~table["image"].str.endswith(f"_{KEPT_BACK:03d}.jpg")].to_csv(
+        part / "metadata.csv", index=False
+    )
+    assert import_dataset(catalog, part).images == 24
+    return catalog
+
+
+def _upload(catalog: Catalog, synth: Path, identity: str) -> int:
+    """Add the kept-back photo of ``identity`` as a new encounter; returns its encounter id."""
+    table = pd.read_csv(synth / "metadata.csv", dtype=str).set_index("image")
+    name = f"images/{identity}/{identity}_{KEPT_BACK:03d}.jpg"
+    bbox = parse_bbox(str(table.loc[name, "bbox"]))
+    encounter, _ = add_encounter(catalog, [ImageUpload((synth / name).read_bytes(), name, bbox)])
+    return encounter.id
+
+
+def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record how many images each call of the local engine's feature extraction gets."""
+    calls: list[int] = []
+
+    def counting(paths: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(paths))
+        return extract_many(paths, *args, **kwargs)
+
+    monkeypatch.setattr(local_engine, "extract_many", counting)
+    return calls
+
+
+def _code(catalog: Catalog, individual_id: int) -> str:
+    with catalog.session() as session:
+        individual = session.get(Individual, individual_id)
+        assert individual is not None
+        return individual.code
+
+
+def _ranked_codes(catalog: Catalog, image_id: int) -> list[str]:
+    return [_code(catalog, c.individual_id) for c in candidates_for(catalog, image_id, "local")]
+
+
+def _query_image(catalog: Catalog, encounter_id: int) -> Image:
+    with catalog.session() as session:
+        image = session.scalar(select(Image).where(Image.encounter_id == encounter_id))
+        assert image is not None
+        return image
+
+
+def test_upload_is_matched_then_decided_into_the_gallery_without_rebuild(
+    imported: Catalog, synth: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = imported
+    calls = _count_extractions(monkeypatch)
+    gallery = CatalogGallery.build(catalog, config=CONFIG, cache_dir=cache)
+    assert (len(gallery), len(gallery.engine), calls) == (24, 24, [24])
+    encounter_id = _upload(catalog, synth, "striped_0004")
+    query = _query_image(catalog, encounter_id)
+    job = enqueue_encounter(catalog, encounter_id)
+    worker = MatchWorker(catalog, gallery, name="w")
+    done = worker.run_once()
+    assert done is not None and (done.id, done.status, done.error) == (job.id, "done", None)
+    assert worker.run_once() is None
+    found = candidates_for(catalog, query.id, "local")
+    assert [c.rank for c in found] == [1, 2, 3, 4, 5]
+    assert _code(catalog, found[0].individual_id) == "striped_0004"
+    assert found[0].score > found[1].score
+    own = {image.id for image in images_of(catalog, "striped_0004")}
+    assert found[0].best_image_id in own
+    pairs = found[0].keypoints
+    assert pairs is not None and len(pairs) >= CONFIG.min_inliers
+    assert all(len(p) == 4 and 0 <= p[0] <= 160 and 0 <= p[1] <= 160 for p in pairs)
+    # The decision adds exactly the one new image: one extraction, no rebuild.
+    decide(catalog, encounter_id, "same", individual="striped_0004")
+    calls.clear()
+    report = gallery.sync(catalog)
+    assert (report.added, report.relabelled, report.dropped) == (1, 0, 0)
+    assert (len(gallery.engine), calls) == (25, [1])
+    assert gallery.owner(query.id) == "striped_0004"
+    # Undo detaches it again; merge relabels; neither extracts anything.
+    undo(catalog, history(catalog, limit=1)[0].id)
+    assert gallery.sync(catalog) == SyncReport(0, 0, 1)
+    assert gallery.owner(query.id) is None
+    merge_individuals(catalog, "striped_0001", "striped_0004")
+    assert gallery.sync(catalog) == SyncReport(0, 4, 0)
+    assert calls == [1] and len(gallery.engine) == 25
+    enqueue_encounter(catalog, encounter_id)
+    assert worker.run_once() is not None
+    assert _ranked_codes(catalog, query.id)[0] == "striped_0001"
+
+
+def test_filters_by_species_date_and_location(imported: Catalog, synth: Path, cache: Path) -> None:
+    catalog = imported
+    with catalog.session() as session:
+        session.execute(
+            update(Encounter).where(Encounter.label == "striped_0004_e0").values(location="north")
+        )
+    assert allowed_codes(catalog, MatchFilter()) is None
+    assert allowed_codes(catalog, MatchFilter(location="north")) == {"striped_0004"}
+    # Dates of the imported photos: striped_0001 2019-08-22, finned_0005 2019-07-14 and
+    # 2019-08-17, striped_0004 2019-10-21; a plain date_to covers its whole day.
+    in_2019 = MatchFilter(date_from=date(2019, 1, 1), date_to=date(2019, 8, 22))
+    assert allowed_codes(catalog, in_2019) == {"striped_0001", "finned_0005"}
+    gallery = CatalogGallery.build(catalog, config=CONFIG, cache_dir=cache)
+    striped = MatchFilter(species="striped equid (synthetic)")
+    worker = MatchWorker(catalog, gallery, striped, name="w")
+    encounter_id = _upload(catalog, synth, "spotted_0000")
+    query = _query_image(catalog, encounter_id)
+    enqueue_encounter(catalog, encounter_id)
+    assert worker.run_once() is not None
+    assert sorted(_ranked_codes(catalog, query.id)) == ["striped_0001", "striped_0004"]
+    enqueue_encounter(catalog, encounter_id, in_2019)  # a job's own filter wins
+    assert worker.run_once() is not None
+    assert sorted(_ranked_codes(catalog, query.id)) == ["finned_0005", "striped_0001"]
+    job = enqueue_encounter(catalog, encounter_id, MatchFilter(species="spotted cat (synthetic)"))
+    assert MatchFilter.from_payload(job.payload["filters"]) == MatchFilter(
+        species="spotted cat (synthetic)"
+    )
+    assert worker.run_once() is not None
+    assert _ranked_codes(catalog, query.id)[0] == "spotted_0000"
+
+
+def test_a_bad_job_is_retried_then_failed(catalog: Catalog) -> None:
+    worker = MatchWorker(catalog, CatalogGallery.local(CONFIG), name="w", max_attempts=2)
+    job = enqueue(catalog, "match", {"encounter": 1})
+    first = worker.run_once()
+    assert first is not None and (first.status, first.attempts) == ("queued", 1)
+    second = worker.run_once()
+    assert second is not None and (second.id, second.status) == (job.id, "failed")
+    assert second.error == f"PhotoidError: job {job.id}: payload has no encounter_id"
+    synced = enqueue_sync(catalog)
+    ran = worker.run_once()
+    assert ran is not None and (ran.id, ran.status) == (synced.id, "done")
+
+
+HOLD_A_JOB = """
+import sys, time
+from photoid.catalog import claim, open_catalog
+catalog = open_catalog(sys.argv[1], sys.argv[2])
+job = claim(catalog, "worker-1")
+print("claimed", job.id, flush=True)
+time.sleep(120)
+"""
+
+
+def _wait(condition: Callable[[], bool], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_work_survives_a_killed_worker(imported: Catalog, synth: Path, cache: Path) -> None:
+    catalog = imported
+    encounter_id = _upload(catalog, synth, "spotted_0003")
+    job = enqueue_encounter(catalog, encounter_id)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_JOB, str(catalog.data_dir), catalog.url],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().split() == ["claimed", str(job.id)]
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+    assert holder.returncode == -signal.SIGKILL
+    left = get_job(catalog, job.id)
+    assert (left.status, left.worker) == ("running", "worker-1")
+    gallery = CatalogGallery.build(catalog, config=CONFIG, cache_dir=cache)
+    worker = MatchWorker(catalog, gallery, name="worker-1", poll_s=0.05)
+    worker.start()
+    try:
+        assert _wait(lambda: get_job(catalog, job.id).status == "done", 60)
+    finally:
+        worker.stop()
+    assert not worker.running
+    assert (get_job(catalog, job.id).attempts, get_job(catalog, job.id).worker) == (2, "worker-1")
+    query = _query_image(catalog, encounter_id)
+    assert _ranked_codes(catalog, query.id)[0] == "spotted_0003"
+    with catalog.session() as session:
+        assert session.scalar(select(Job.status).where(Job.id == job.id)) == "done"
+
+
+def _random_checkpoint(path: Path) -> Path:
+    """A photoid checkpoint of an untrained tiny embedder (32 px, 8-d embeddings)."""
+    config = resolve_config(
+        None, ["backbone=test_resnet", "image_size=32", "embedding_size=8", "use_bbox=false"]
+    )
+    torch.manual_seed(0)
+    weights = {
+        f"embedder.{k}": v for k, v in Embedder(embedder_config(config)).state_dict().items()
+    }
+    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
+    return path
+
+
+def test_deep_engine_gallery_stores_best_image_without_keypoints(
+    imported: Catalog, tmp_path: Path
+) -> None:
+    catalog = imported
+    gallery = CatalogGallery.build(catalog, checkpoint=_random_checkpoint(tmp_path / "m.ckpt"))
+    assert (gallery.name, len(gallery), len(gallery.engine)) == ("deep", 24, 24)
+    # The same photo uploaded again embeds identically: its source is rank 1 (cosine 1).
+    source = images_of(catalog, "finned_0005")[1]
+    data = catalog.store.path(source.file).read_bytes()
+    encounter, (query,) = add_encounter(catalog, [ImageUpload(data, "again.jpg", source.bbox)])
+    enqueue_encounter(catalog, encounter.id)
+    assert MatchWorker(catalog, gallery, name="w").run_once() is not None
+    found = candidates_for(catalog, query.id, "deep")
+    assert [c.rank for c in found] == [1, 2, 3, 4, 5]
+    assert _code(catalog, found[0].individual_id) == "finned_0005"
+    assert found[0].best_image_id == source.id
+    assert found[0].score == pytest.approx(1.0, abs=1e-4)
+    assert all(c.keypoints is None for c in found)
