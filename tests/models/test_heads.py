@@ -142,3 +142,12 @@ def test_unknown_head_and_bad_params_are_refused() -> None:
         create_head("arcface", DIM, CLASSES, margn=0.5)
     with pytest.raises(PhotoidError, match="unknown triplet miner"):
         create_head("triplet", DIM, CLASSES, miner="semi_hard")
+
+
+def test_species_head_leaves_photos_without_species_out() -> None:
+    head = SpeciesHead(DIM, CLASSES, weight=0.5)
+    embeddings = F.normalize(torch.randn(4, DIM), dim=1)
+    labels = torch.tensor([2, -1, 0, -1])
+    expected = 0.5 * F.cross_entropy(head.logits(embeddings)[[0, 2]], labels[[0, 2]])
+    assert head(embeddings, labels).item() == pytest.approx(expected.item(), rel=1e-6)
+    assert head(embeddings, torch.tensor([-1, -1, -1, -1])).item() == 0.0

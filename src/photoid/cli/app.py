@@ -66,14 +66,15 @@ def main() -> None:
 
 
 # Command modules register themselves on import; they must come after ``app`` and ``data_app``.
-import photoid.cli.catalog  # noqa: E402, F401
 from photoid.cli import (  # noqa: E402, F401
+    catalog,
     check,
     convert,
     demo,
     embed,
     evaluate,
     identify,
+    pseudo_label,
     split,
     synth,
     train,

@@ -13,12 +13,14 @@ from rich.table import Table
 from photoid.cli.app import app
 from photoid.cli.options import (
     CacheOption,
+    EnsembleOption,
     MethodOption,
     ModelOption,
     NoCacheOption,
     SetOption,
     TtaOption,
     cache_dir,
+    ensemble_mode,
     local_config,
 )
 from photoid.cli.progress import stage_progress
@@ -39,11 +41,13 @@ def evaluate(
         str,
         typer.Option(
             help="new_individual goes first when the best score is below this: a number, "
-            "'auto' (fitted on the gallery by leave-one-out) or 'none' (never).",
+            "'auto' (fitted on the gallery alone by leave-one-out; deep: per species too) "
+            "or 'none' (never).",
         ),
     ] = "none",
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     model: ModelOption = None,
+    ensemble: EnsembleOption = "mean",
     tta: TtaOption = None,
     settings: SetOption = None,
     cache: CacheOption = None,
@@ -62,15 +66,14 @@ def evaluate(
                 progress=progress,
             )
         elif method == "deep":
-            if model is None:
+            if not model:
                 raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
-            if threshold == "auto":
-                raise PhotoidError("--new-threshold auto is for the local method; give a number")
             result = evaluate_deep(
                 load_dataset(dataset),
                 split_column,
                 model,
                 tta=tta or (),
+                ensemble=ensemble_mode(ensemble),
                 new_threshold=threshold,
                 progress=progress,
             )

@@ -12,12 +12,14 @@ from rich.table import Table
 from photoid.cli.app import app
 from photoid.cli.options import (
     CacheOption,
+    EnsembleOption,
     MethodOption,
     ModelOption,
     NoCacheOption,
     SetOption,
     TtaOption,
     cache_dir,
+    ensemble_mode,
     local_config,
 )
 from photoid.cli.progress import stage_progress
@@ -49,6 +51,7 @@ def identify(
         typer.Option(help="With --kaggle: insert new_individual where scores fall below this."),
     ] = None,
     model: ModelOption = None,
+    ensemble: EnsembleOption = "mean",
     tta: TtaOption = None,
     settings: SetOption = None,
     cache: CacheOption = None,
@@ -71,6 +74,7 @@ def identify(
             cache_dir=cache_dir(cache, no_cache),
             model=model,
             tta=tta or (),
+            ensemble=ensemble_mode(ensemble),
             progress=progress,
         )
     if kaggle:

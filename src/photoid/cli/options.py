@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from photoid.deep.ensemble import COMBINES, SHORTLIST, Combine
+from photoid.errors import PhotoidError
 from photoid.local.config import LocalConfig, default_cache_dir, parse_overrides
 
 MethodOption = Annotated[
@@ -24,7 +26,21 @@ CacheOption = Annotated[
     typer.Option(help="Feature cache folder (default: $PHOTOID_CACHE or ~/.cache/photoid)."),
 ]
 ModelOption = Annotated[
-    Path | None, typer.Option(help="deep: a checkpoint written by `photoid train`.")
+    list[Path] | None,
+    typer.Option(
+        help="deep: a checkpoint written by `photoid train`, a run folder (its "
+        "checkpoints/best-*.ckpt, else last.ckpt), or a folder of runs such as the fold0/, "
+        "fold1/ of `photoid train --folds` (one model each). Repeatable: several models are "
+        "an ensemble.",
+    ),
+]
+EnsembleOption = Annotated[
+    str,
+    typer.Option(
+        help="deep, several models: 'mean' averages each model's identity scores (an identity "
+        f"outside a model's {SHORTLIST}-identity shortlist counts with its lowest shortlisted "
+        "score); 'concat' joins the models' unit embeddings into one (meta-embedding).",
+    ),
 ]
 TtaOption = Annotated[
     list[str] | None,
@@ -42,3 +58,12 @@ def cache_dir(cache: Path | None, no_cache: bool) -> Path | None:
     if no_cache:
         return None
     return cache if cache is not None else default_cache_dir()
+
+
+def ensemble_mode(text: str) -> Combine:
+    """``--ensemble`` checked: ``mean`` or ``concat``."""
+    if text == "mean":
+        return "mean"
+    if text == "concat":
+        return "concat"
+    raise PhotoidError(f"--ensemble {text!r}: choose one of {', '.join(COMBINES)}")

@@ -28,7 +28,13 @@ def train(
         list[str] | None,
         typer.Option("--set", help="Setting KEY=VALUE, repeatable (e.g. --set epochs=5)."),
     ] = None,
-    resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoints/last.ckpt.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Continue from OUT/checkpoints/last.ckpt (OUT/foldN/... with --folds), "
+            "mid-epoch too: at the next batch, with the saved random states."
+        ),
+    ] = False,
     folds: Annotated[
         int | None,
         typer.Option(help="Train one model per fold of a closed-set k-fold split (OUT/foldN)."),
@@ -37,7 +43,8 @@ def train(
     """Train an embedder (timm backbone + GeM + BN neck) with a margin head."""
     resolved = resolve_config(config, settings)
     if folds is not None:
-        for fold, done in enumerate(train_folds(load_dataset(dataset), resolved, out, folds)):
+        runs = train_folds(load_dataset(dataset), resolved, out, folds, resume=resume)
+        for fold, done in enumerate(runs):
             score = "" if done.best_map5 is None else f" (val MAP@5 {done.best_map5:.4f})"
             typer.echo(f"fold {fold}: {done.last_checkpoint}{score}")
         return

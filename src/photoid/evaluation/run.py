@@ -1,4 +1,5 @@
-"""Run the local engine on a dataset split: gallery rows against query rows, with metrics."""
+"""Run an engine (local, or deep with one model or an ensemble) on a dataset split: gallery rows
+against query rows, with metrics."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ import numpy as np
 
 from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
+from photoid.decide import SpeciesThresholds, apply_thresholds
+from photoid.deep.auto_threshold import fit_gallery_threshold
+from photoid.deep.checkpoints import load_deep_engine
 from photoid.deep.engine import DeepEngine
+from photoid.deep.ensemble import Combine, DeepEnsemble
 from photoid.errors import DatasetError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
@@ -20,7 +25,6 @@ from photoid.local.results import Identification
 from photoid.local.threshold import fit_new_threshold
 from photoid.metrics import (
     NEW_INDIVIDUAL,
-    insert_new_individual,
     known_new_accuracy,
     map_at_k,
     threshold_sweep,
@@ -35,6 +39,8 @@ class EvaluationResult:
 
     ``truth``: each query's identity, ``new_individual`` when it is not in the gallery.
     ``predictions``: the top-5 identities per query after the new-individual decision.
+    ``species_thresholds``: per-species thresholds used beside ``new_threshold`` (the global
+    one); ``threshold_fit``: how an ``auto`` threshold was fitted, or None.
     """
 
     method: str
@@ -56,10 +62,12 @@ class EvaluationResult:
     predictions: list[list[str]]
     identifications: list[Identification]
     skipped: list[str] = field(default_factory=list)
+    species_thresholds: dict[str, float] = field(default_factory=dict)
+    threshold_fit: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The numbers as one JSON-ready dict (the CLI prints it as its last line)."""
-        return {
+        summary: dict[str, Any] = {
             "method": self.method,
             "dataset": self.dataset,
             "split_column": self.split_column,
@@ -78,6 +86,13 @@ class EvaluationResult:
             "queries_per_second": round(self.queries / max(self.seconds, 1e-9), 3),
             "skipped": len(self.skipped),
         }
+        if self.species_thresholds:
+            summary["new_threshold_species"] = {
+                name: _round(value) for name, value in self.species_thresholds.items()
+            }
+        if self.threshold_fit is not None:
+            summary["new_threshold_fit"] = self.threshold_fit
+        return summary
 
 
 def _round(value: float) -> float | None:
@@ -150,7 +165,7 @@ def evaluate_local(
         queries,
         answers,
         engine.identities,
-        threshold,
+        None if threshold is None else SpeciesThresholds(threshold),
         (started, built, finished),
         engine.skipped,
     )
@@ -159,24 +174,35 @@ def evaluate_local(
 def evaluate_deep(
     dataset: Dataset,
     split_column: str,
-    checkpoint: Path,
+    model: Path | Sequence[Path],
     *,
     tta: Sequence[str] = (),
     aggregate: Literal["max", "centroid"] = "max",
-    new_threshold: float | None = None,
+    ensemble: Combine = "mean",
+    new_threshold: float | Literal["auto"] | None = None,
     progress: StageProgress | None = None,
 ) -> EvaluationResult:
-    """The deep engine on a split: embed the train rows as the gallery with the checkpoint's
-    embedder, rank identities for the test rows by cosine similarity, score the answers."""
+    """The deep engine on a split: embed the train rows as the gallery, rank identities for the
+    test rows by cosine similarity, score the answers.
+
+    ``model``: checkpoint(s), run folder(s) or a folder of fold runs
+    (:func:`photoid.deep.checkpoints.resolve_checkpoints`); several models are combined by
+    ``ensemble``. ``new_threshold``: as :func:`evaluate_local`; ``"auto"`` fits it on the
+    gallery alone by leave-one-out (:mod:`photoid.deep.auto_threshold`), per species too when
+    the table has a species column.
+    """
     gallery, queries = split_rows(dataset, split_column)
+    models = [model] if isinstance(model, Path) else list(model)
     started = time.perf_counter()
-    engine = DeepEngine.from_checkpoint(
-        checkpoint,
+    engine = load_deep_engine(
+        models,
         gallery,
         tta=tta,
         aggregate=aggregate,
+        ensemble=ensemble,
         progress=stage_callback(progress, "gallery", len(gallery)),
     )
+    fitted, fit_info = _deep_thresholds(engine, gallery, new_threshold)
     built = time.perf_counter()
     answers = engine.identify(
         queries.paths(),
@@ -192,10 +218,34 @@ def evaluate_deep(
         queries,
         answers,
         engine.identities,
-        new_threshold,
+        fitted,
         (started, built, finished),
         engine.skipped,
+        fit_info,
     )
+
+
+def _deep_thresholds(
+    engine: DeepEngine | DeepEnsemble,
+    gallery: Dataset,
+    new_threshold: float | Literal["auto"] | None,
+) -> tuple[SpeciesThresholds | None, dict[str, Any] | None]:
+    """The thresholds to apply, and for ``auto`` how they were fitted (for the summary)."""
+    if new_threshold is None:
+        return None, None
+    if new_threshold != "auto":
+        return SpeciesThresholds(new_threshold), None
+    by_image = dict(zip(gallery.table["image"], gallery.cells("species") or [], strict=False))
+    species = [by_image.get(name) for name in engine.images] if by_image else None
+    fit = fit_gallery_threshold(engine, species)
+    if fit is None:
+        return None, None
+    info = {
+        "queries": fit.queries,
+        "new": fit.new,
+        "map5": {name or "global": round(v, 4) for name, v in fit.thresholds.map5.items()},
+    }
+    return fit.thresholds, info
 
 
 def _score(
@@ -205,9 +255,10 @@ def _score(
     queries: Dataset,
     answers: list[Identification],
     gallery_identities: list[str],
-    new_threshold: float | None,
+    thresholds: SpeciesThresholds | None,
     times: tuple[float, float, float],
     skipped: list[str],
+    threshold_fit: dict[str, Any] | None = None,
 ) -> EvaluationResult:
     known = set(gallery_identities)
     truth = [
@@ -217,11 +268,12 @@ def _score(
     ranked = [[c.identity for c in a.candidates] for a in answers]
     scores = np.array([_padded([c.score for c in a.candidates]) for a in answers])
     oracle_threshold, oracle_map = threshold_sweep(truth, ranked, scores).best
-    if new_threshold is None:
+    if thresholds is None:
         predictions = [list(r[:5]) for r in ranked]
     else:
+        species = queries.cells("species")
         predictions = [
-            [str(x) for x in row] for row in insert_new_individual(ranked, scores, new_threshold)
+            [str(x) for x in row] for row in apply_thresholds(ranked, scores, thresholds, species)
         ]
     acc_known, acc_new = known_new_accuracy(truth, predictions)
     started, built, finished = times
@@ -236,7 +288,7 @@ def _score(
         map5=map_at_k(truth, predictions, 5),
         acc_known=acc_known,
         acc_new=acc_new,
-        new_threshold=new_threshold,
+        new_threshold=None if thresholds is None else thresholds.global_threshold,
         oracle_threshold=oracle_threshold,
         oracle_map5=oracle_map,
         seconds=finished - built,
@@ -245,6 +297,8 @@ def _score(
         predictions=predictions,
         identifications=answers,
         skipped=skipped,
+        species_thresholds={} if thresholds is None else dict(thresholds.per_species),
+        threshold_fit=threshold_fit,
     )
 
 

@@ -6,7 +6,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from photoid.data.table import load_dataset
+from photoid.deep.checkpoints import load_deep_engine
 from photoid.deep.engine import DeepEngine
+from photoid.deep.ensemble import Combine, DeepEnsemble
 from photoid.errors import PhotoidError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
@@ -23,14 +25,16 @@ def identify_files(
     method: str = "local",
     config: LocalConfig | None = None,
     cache_dir: Path | None = None,
-    model: Path | None = None,
+    model: Path | Sequence[Path] | None = None,
     tta: Sequence[str] = (),
+    ensemble: Combine = "mean",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Identification]:
     """Every labelled row of the ``gallery`` dataset is the gallery; rank identities per query.
 
-    ``method`` ``local`` uses ``config`` and ``cache_dir``; ``deep`` needs ``model`` (a
-    checkpoint from ``photoid train``) and takes ``tta`` views.
+    ``method`` ``local`` uses ``config`` and ``cache_dir``; ``deep`` needs ``model``: a
+    checkpoint from ``photoid train``, a run folder, a folder of fold runs, or several of these
+    (an ensemble combined by ``ensemble``, :mod:`photoid.deep.ensemble`); it takes ``tta`` views.
     """
     if method not in METHODS:
         raise PhotoidError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -38,10 +42,14 @@ def identify_files(
         raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
     dataset = load_dataset(gallery)
 
-    engine: LocalEngine | DeepEngine
+    engine: LocalEngine | DeepEngine | DeepEnsemble
     if model is not None and method == "deep":
-        engine = DeepEngine.from_checkpoint(
-            model, dataset, tta=tta, progress=stage_callback(progress, "gallery", len(dataset))
+        engine = load_deep_engine(
+            [model] if isinstance(model, Path) else model,
+            dataset,
+            tta=tta,
+            ensemble=ensemble,
+            progress=stage_callback(progress, "gallery", len(dataset)),
         )
     else:
         engine = LocalEngine.from_dataset(

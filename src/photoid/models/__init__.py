@@ -2,7 +2,7 @@
 
 from photoid.models.backbone import create_backbone
 from photoid.models.embedder import Embedder, EmbedderConfig
-from photoid.models.heads import HEADS, ClassifierHead, Head, create_head
+from photoid.models.heads import HEADS, ClassifierHead, Head, Taxonomy, TaxonomyHead, create_head
 from photoid.models.pooling import POOLINGS, GeM, create_pooling
 from photoid.models.weights import LoadReport, load_weights, read_state_dict
 
@@ -15,6 +15,8 @@ __all__ = [
     "GeM",
     "Head",
     "LoadReport",
+    "Taxonomy",
+    "TaxonomyHead",
     "create_backbone",
     "create_head",
     "create_pooling",

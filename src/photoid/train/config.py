@@ -27,8 +27,10 @@ class TrainConfig:
     pixels fed to the backbone. ``taxonomy`` names metadata columns, coarse to fine and comma
     separated (``family,genus``), each getting a focal-loss classification head weighted by
     ``taxonomy_weight`` (0: off). ``checkpoint_every_steps`` also writes ``last.ckpt`` inside
-    an epoch (0: at epoch ends only). ``decode`` ``gpu`` decodes JPEGs and augments on the GPU
-    (nvjpeg); ``channels_last`` and ``compile`` are throughput switches for the backbone.
+    an epoch (0: at epoch ends only). ``max_minutes`` stops training after that much wall time
+    (0: no limit; the last checkpoint is written when it stops). ``decode`` ``gpu`` decodes
+    JPEGs and augments on the GPU (nvjpeg); ``channels_last`` and ``compile`` are throughput
+    switches for the backbone.
     """
 
     backbone: str = "tf_efficientnetv2_s"
@@ -62,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     patience: int = 5
     checkpoint_every_steps: int = 50
+    max_minutes: float = 0.0
     decode: str = "cpu"
     channels_last: bool = True
     compile: bool = False
@@ -78,6 +81,13 @@ class TrainConfig:
             raise PhotoidError("training setting checkpoint_every_steps must be 0 (off) or more")
         if self.decode not in ("cpu", "gpu"):
             raise PhotoidError(f"training setting decode must be cpu or gpu, got {self.decode!r}")
+        if self.max_minutes < 0:
+            raise PhotoidError("training setting max_minutes must be 0 (no limit) or more")
+        if self.taxonomy_weight > 0 and not self.taxonomy.strip():
+            raise PhotoidError(
+                "training setting taxonomy_weight > 0 needs taxonomy=COLUMN[,COLUMN...] "
+                "(coarse to fine metadata columns)"
+            )
         if self.focal_gamma < 0:
             raise PhotoidError("training setting focal_gamma must be 0 or more")
 

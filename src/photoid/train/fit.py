@@ -1,12 +1,14 @@
 """One training run: data loaders, callbacks, loggers and the Lightning trainer.
 
 The run folder gets ``config.yaml`` (the resolved config), ``checkpoints/`` (``last.ckpt``
-after every epoch and the best by validation MAP@5), CSV logs and TensorBoard logs.
+after every epoch and every ``checkpoint_every_steps`` optimiser steps, and the best by
+validation MAP@5), CSV logs and TensorBoard logs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import lightning as L
@@ -14,13 +16,16 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, SequentialSampler
 
 from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
+from photoid.train.checkpointing import LastCheckpoint
 from photoid.train.config import TrainConfig, save_config
-from photoid.train.dataset import PhotoDataset, seed_worker
+from photoid.train.dataset import PhotoDataset, taxonomy_columns
+from photoid.train.gpu_batch import DeviceLoader, gpu_loader, prepare_model
 from photoid.train.module import MetricLearner
+from photoid.train.resumable import ResumableLoader
 from photoid.train.sampler import pk_sampler
 
 
@@ -53,8 +58,10 @@ def fit(
 ) -> TrainResult:
     """Train on ``train`` (rows of known identity); validate on ``val`` when given.
 
-    ``resume`` continues from ``out/checkpoints/last.ckpt`` when it exists (model, optimiser,
-    scheduler, epoch and the sampler's epoch seed).
+    ``resume`` continues from ``out/checkpoints/last.ckpt`` when it exists: model, optimiser,
+    scheduler, epoch, and the position inside the epoch with the random states (see
+    :mod:`photoid.train.resumable`); with ``workers=0`` the resumed run ends with exactly the
+    weights of an uninterrupted one.
     """
     known = train.subset(train.labels >= 0)
     if len(known.identities) < config.identities_per_batch:
@@ -72,19 +79,16 @@ def fit(
         mirror_as_new=config.mirror_as_new,
         rot45=config.rot45,
         seed=config.seed,
+        taxonomy=taxonomy_columns(config.taxonomy) if config.taxonomy_weight > 0 else (),
     )
     sampler = pk_sampler(
         images.labels, config.identities_per_batch, config.images_per_identity, config.seed
     )
-    loader = DataLoader(
-        images,
-        batch_size=config.batch_size,
-        sampler=sampler,
-        num_workers=config.workers,
-        worker_init_fn=seed_worker,
-        drop_last=True,
-        persistent_workers=config.workers > 0,
-    )
+    loader: ResumableLoader | DeviceLoader
+    if config.decode == "gpu":
+        loader = gpu_loader(images, config, sampler)
+    else:
+        loader = ResumableLoader(images, sampler, num_workers=config.workers, seed=config.seed)
     val_loader = _val_loader(val, config)
     counts = np.bincount(images.labels[images.labels >= 0], minlength=images.num_classes)
     model = MetricLearner(
@@ -92,20 +96,27 @@ def fit(
         num_classes=images.num_classes,
         steps_per_epoch=len(loader),
         class_counts=counts.tolist(),
+        num_species=len(images.species_names or ()),
+        taxonomy=images.taxonomy,
     )
+    prepare_model(model.embedder, config)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
     checkpoints = out / "checkpoints"
-    # "last.ckpt" is rewritten after every epoch (no monitor: the newest is the top 1).
-    latest = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=1)
+    checkpoints.mkdir(exist_ok=True)
+    last = checkpoints / "last.ckpt"
     best = ModelCheckpoint(
         dirpath=checkpoints, filename="best-{epoch}", monitor="val_map5", mode="max"
     )
-    callbacks: list[L.Callback] = [latest]
+    callbacks: list[L.Callback] = []
     if val_loader is not None:
         callbacks += [best, EarlyStopping("val_map5", mode="max", patience=config.patience)]
+    # Last, so that the states of the callbacks above are saved after their epoch-end updates.
+    resumable = loader if isinstance(loader, ResumableLoader) else None
+    callbacks.append(LastCheckpoint(last, config.checkpoint_every_steps, resumable))
     trainer = L.Trainer(
         max_epochs=config.epochs,
+        max_time=timedelta(minutes=config.max_minutes) if config.max_minutes > 0 else None,
         accelerator="auto",
         devices=config.devices,
         strategy=config.strategy,
@@ -121,7 +132,6 @@ def fit(
         # Each process draws its own whole P x K batches (the sampler seeds by rank).
         use_distributed_sampler=False,
     )
-    last = checkpoints / "last.ckpt"
     trainer.fit(
         model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None
     )
@@ -136,10 +146,14 @@ def fit(
     )
 
 
-def _val_loader(val: Dataset | None, config: TrainConfig) -> DataLoader[object] | None:
+def _val_loader(
+    val: Dataset | None, config: TrainConfig
+) -> DataLoader[object] | DeviceLoader | None:
     if val is None or len(val) == 0:
         return None
     images = PhotoDataset(
         val, policy="none", image_size=config.image_size, use_bbox=config.use_bbox
     )
+    if config.decode == "gpu":
+        return gpu_loader(images, config, SequentialSampler(images), train=False)
     return DataLoader(images, batch_size=config.batch_size, num_workers=0)

@@ -1,5 +1,6 @@
-"""The Lightning module: embedder + identity head (+ optional species head), AdamW with a
-head learning-rate multiplier, linear warmup then cosine decay, validation MAP@5."""
+"""The Lightning module: embedder + identity head (+ optional species head and hierarchical
+taxonomy heads), AdamW with a head learning-rate multiplier, linear warmup then cosine decay,
+validation MAP@5."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import lightning as L
 import numpy as np
 import torch
 
+from photoid.errors import PhotoidError
 from photoid.metrics import map_at_k
 from photoid.models import Embedder, EmbedderConfig, create_head
-from photoid.models.heads import SpeciesHead
+from photoid.models.heads import SpeciesHead, Taxonomy, TaxonomyHead
 from photoid.train.config import TrainConfig
 
 
@@ -38,7 +40,17 @@ def warmup_cosine(step: int, warmup: int, total: int) -> float:
 
 class MetricLearner(L.LightningModule):
     """Trains an :class:`Embedder` with the configured head; logs ``train_loss`` and
-    ``val_map5`` (leave-one-out 1-NN ranking among the validation photos, by identity)."""
+    ``val_map5`` (leave-one-out 1-NN ranking among the validation photos, by identity).
+
+    Batches are :class:`photoid.train.dataset.PhotoDataset` samples collated: ``(images,
+    labels, indices, species, taxonomy)``. With ``num_species`` > 1 and ``species_weight`` > 0
+    a :class:`SpeciesHead` adds ``species_weight`` x its cross-entropy on ``species`` (B,); with
+    a ``taxonomy`` and ``taxonomy_weight`` > 0 a :class:`TaxonomyHead` adds ``taxonomy_weight``
+    x the sum of its per-level focal losses (``focal_gamma``) on ``taxonomy`` (B, L). Each
+    auxiliary loss is logged, ``train_species_loss`` as added (weighted) and
+    ``train_<column>_loss`` per taxonomy level before ``taxonomy_weight``, with the accuracy
+    over the labelled photos as ``train_species_acc`` and ``train_<column>_acc``.
+    """
 
     def __init__(
         self,
@@ -47,10 +59,16 @@ class MetricLearner(L.LightningModule):
         steps_per_epoch: int,
         class_counts: list[int] | None = None,
         num_species: int = 0,
+        taxonomy: Taxonomy | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(
-            {"config": config.to_dict(), "num_classes": num_classes, "num_species": num_species}
+            {
+                "config": config.to_dict(),
+                "num_classes": num_classes,
+                "num_species": num_species,
+                "taxonomy": taxonomy.to_dict() if taxonomy is not None else None,
+            }
         )
         self.config = config
         self.steps_per_epoch = steps_per_epoch
@@ -64,6 +82,11 @@ class MetricLearner(L.LightningModule):
             if num_species > 1 and config.species_weight > 0
             else None
         )
+        self.taxonomy_head = (
+            TaxonomyHead(config.embedding_size, taxonomy, gamma=config.focal_gamma)
+            if taxonomy is not None and config.taxonomy_weight > 0
+            else None
+        )
         self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -75,10 +98,40 @@ class MetricLearner(L.LightningModule):
         images, labels = batch[0], batch[1]
         embeddings = self.embedder(images)
         loss: torch.Tensor = self.head(embeddings, labels)
-        if self.species_head is not None and len(batch) > 3:
-            loss = loss + self.species_head(embeddings, batch[3])
+        if self.species_head is not None:
+            species = self._auxiliary(batch, 3, "species")
+            species_loss = self.species_head(embeddings, species)
+            self._log_level("species", species_loss, self.species_head.logits(embeddings), species)
+            loss = loss + species_loss
+        if self.taxonomy_head is not None:
+            taxonomy = self._auxiliary(batch, 4, "taxonomy")
+            log_probs = self.taxonomy_head(embeddings)
+            levels = self.taxonomy_head.level_losses(log_probs, taxonomy)
+            for i, column in enumerate(self.taxonomy_head.taxonomy.columns):
+                self._log_level(column, levels[i], log_probs[i], taxonomy[:, i])
+            loss = loss + self.config.taxonomy_weight * torch.stack(levels).sum()
         self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True, sync_dist=True)
         return loss
+
+    def _auxiliary(self, batch: Any, position: int, what: str) -> torch.Tensor:
+        if len(batch) <= position:
+            raise PhotoidError(
+                f"the {what} head is on but the batches carry no {what} labels; feed "
+                "PhotoDataset samples (image, label, index, species, taxonomy)"
+            )
+        labels: torch.Tensor = batch[position]
+        return labels
+
+    def _log_level(
+        self, name: str, loss: torch.Tensor, scores: torch.Tensor, labels: torch.Tensor
+    ) -> None:
+        """Log one auxiliary level's loss and, when the batch has labels, its accuracy."""
+        self.log(f"train_{name}_loss", loss, on_step=True, on_epoch=True, sync_dist=True)
+        known = labels >= 0
+        if bool(known.any()):
+            hits = (scores[known].argmax(dim=1) == labels[known]).float().mean()
+            # Not synced: another process's batch may have no label, and would not join the sync.
+            self.log(f"train_{name}_acc", hits, on_step=True, on_epoch=True)
 
     def validation_step(self, batch: Any, batch_index: int) -> None:
         images, labels = batch[0], batch[1]

@@ -28,6 +28,10 @@ class PKSampler(Sampler[int]):
     (each a whole P x K batch; the trainer must not wrap this sampler in a distributed one).
     Identities with fewer than ``k`` photos are drawn with replacement; samples with a negative
     label (the unknown identity) are never drawn.
+
+    Resuming mid-epoch: :meth:`load_state_dict` ``{"epoch": e, "batch": b}`` makes the next
+    pass yield epoch ``e``'s order from batch ``b`` on (its last ``len(self) - b * p * k``
+    indices); later passes start at batch 0 again, and so does a pass of another epoch.
     """
 
     def __init__(self, labels: np.ndarray, p: int, k: int, seed: int, num_batches: int) -> None:
@@ -41,11 +45,30 @@ class PKSampler(Sampler[int]):
         )
         self._label_order = sorted(self._inner.labels)
         self.p, self.k, self.seed = p, k, seed
+        self.num_batches = num_batches
         self.epoch = 0
+        self._start = 0
 
     def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose order :meth:`__iter__` yields next."""
+        """Select the epoch whose order :meth:`__iter__` yields next (from batch 0, unless a
+        loaded state resumes this very epoch)."""
+        if epoch != self.epoch:
+            self._start = 0
         self.epoch = epoch
+
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch": e, "batch": b}``: the next pass yields epoch ``e`` from batch ``b``."""
+        return {"epoch": self.epoch, "batch": self._start}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume at batch ``state["batch"]`` (0 to ``num_batches``) of ``state["epoch"]``."""
+        epoch, batch = int(state["epoch"]), int(state["batch"])
+        if epoch < 0 or not 0 <= batch <= self.num_batches:
+            raise PhotoidError(
+                f"sampler state epoch={epoch}, batch={batch} is out of range: an epoch has "
+                f"{self.num_batches} batches; was the checkpoint made with other batch settings?"
+            )
+        self.epoch, self._start = epoch, batch
 
     def __len__(self) -> int:
         return int(self._inner.list_size)
@@ -58,7 +81,8 @@ class PKSampler(Sampler[int]):
             drawn = np.asarray(list(iter(self._inner)), dtype=np.int64)
         finally:
             common_functions.NUMPY_RANDOM = global_random
-        return iter(self._positions[drawn].tolist())
+        skip, self._start = self._start * self.p * self.k, 0
+        return iter(self._positions[drawn[skip:]].tolist())
 
 
 def pk_sampler(

@@ -1,4 +1,8 @@
-"""Heads: losses on embeddings, chosen by name from ``HEADS``; all share ``Head``'s interface."""
+"""Heads: losses on embeddings, chosen by name from ``HEADS``; all share ``Head``'s interface.
+
+Beside the identity heads: the auxiliary species head and the hierarchical taxonomy heads
+(several levels, so outside the registry), both built by the trainer when configured.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from photoid.models.heads.arcface import ArcFaceHead
 from photoid.models.heads.base import ClassifierHead, Head
 from photoid.models.heads.cosface import CosFaceHead
 from photoid.models.heads.dynamic_arcface import DynamicArcFaceHead, dynamic_margins
+from photoid.models.heads.focal import focal_loss
 from photoid.models.heads.softmax import SoftmaxHead
 from photoid.models.heads.species import SpeciesHead
 from photoid.models.heads.subcenter_arcface import SubCenterArcFaceHead
+from photoid.models.heads.taxonomy import Taxonomy, TaxonomyHead
 from photoid.models.heads.triplet import TripletHead
 
 HEADS: dict[str, type[Head]] = {
@@ -44,7 +50,10 @@ __all__ = [
     "SoftmaxHead",
     "SpeciesHead",
     "SubCenterArcFaceHead",
+    "Taxonomy",
+    "TaxonomyHead",
     "TripletHead",
     "create_head",
     "dynamic_margins",
+    "focal_loss",
 ]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from photoid.models.heads.base import ClassifierHead
+from photoid.models.heads.focal import focal_loss
 
 
 class SpeciesHead(ClassifierHead):
@@ -20,8 +20,9 @@ class SpeciesHead(ClassifierHead):
         self.weight = weight
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """embeddings (B, D) float, species labels (B,) int64 -> weight * cross-entropy, scalar."""
-        return self.weight * F.cross_entropy(self.logits(embeddings), labels)
+        """embeddings (B, D) float, species labels (B,) int64 (-1: no species, left out) ->
+        weight * mean cross-entropy over the photos with a species (0.0 without any), scalar."""
+        return self.weight * focal_loss(self.logits(embeddings), labels, gamma=0.0)
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         """(B, D) -> species scores (B, num_species)."""

@@ -1,0 +1,263 @@
+"""Ensembles of deep models over one gallery: concatenated embeddings (meta-embeddings) or
+identity scores averaged over the models (e.g. the fold models of ``photoid train --folds``)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from photoid.data.schema import UNKNOWN_IDENTITY
+from photoid.data.table import Dataset
+from photoid.deep.embed import Box, load_embedder
+from photoid.deep.engine import DeepEngine
+from photoid.deep.gallery import Aggregate, Gallery, answers, with_warnings
+from photoid.errors import PhotoidError
+from photoid.local.results import Identification
+from photoid.search import IdentityRanking
+
+Combine = Literal["mean", "concat"]
+COMBINES: tuple[str, ...] = ("mean", "concat")
+SHORTLIST = 50  # identities each model ranks before the mean; a wider list is closer to exact
+
+
+class DeepEnsemble:
+    """Several embedders (each with its own image size, crops and TTA) over the same photos.
+
+    ``concat``: each model's unit embedding, concatenated and re-normalised, in one gallery; a
+    photo pair's similarity is then the mean of the models' cosine similarities. ``mean``: each
+    model ranks its ``shortlist`` best identities in its own gallery and an identity's score is
+    the mean over the models (:func:`mean_identity_scores`). ``aggregate`` (best image or
+    centroid) is the concat gallery's; in ``mean`` each member ranks with its own.
+    """
+
+    def __init__(
+        self,
+        members: Sequence[DeepEngine],
+        *,
+        combine: Combine = "mean",
+        aggregate: Aggregate = "max",
+        top: int = 5,
+        shortlist: int = SHORTLIST,
+    ) -> None:
+        if not members:
+            raise PhotoidError("an ensemble needs at least one model")
+        if combine not in COMBINES:
+            raise PhotoidError(f"unknown ensemble {combine!r}; choose one of {', '.join(COMBINES)}")
+        self.members = list(members)
+        self.combine = combine
+        self.top = top
+        self.shortlist = max(shortlist, top)
+        if combine == "concat":
+            dim = sum(m.embedder.config.embedding_size for m in self.members)
+            self.galleries = [Gallery(dim, aggregate=aggregate)]
+        else:
+            self.galleries = [m.gallery for m in self.members]
+        self.skipped: list[str] = []
+
+    @classmethod
+    def from_checkpoints(
+        cls,
+        checkpoints: Sequence[Path],
+        dataset: Dataset,
+        *,
+        tta: Sequence[str] = (),
+        aggregate: Aggregate = "max",
+        combine: Combine = "mean",
+        progress: Callable[[int], None] | None = None,
+    ) -> DeepEnsemble:
+        """Load every checkpoint's embedder (TTA applies to each) and embed every known row."""
+        members = []
+        for checkpoint in checkpoints:
+            embedder, config = load_embedder(checkpoint)
+            members.append(
+                DeepEngine(
+                    embedder,
+                    config.image_size,
+                    use_bbox=config.use_bbox,
+                    tta=tta,
+                    aggregate=aggregate,
+                )
+            )
+        ensemble = cls(members, combine=combine, aggregate=aggregate)
+        ensemble.add(
+            dataset.paths(),
+            list(dataset.table["identity"]),
+            bboxes=dataset.cells("bbox"),
+            names=list(dataset.table["image"]),
+            progress=progress,
+        )
+        return ensemble
+
+    def __len__(self) -> int:
+        return len(self.galleries[0])
+
+    @property
+    def images(self) -> list[str]:
+        return self.galleries[0].images
+
+    @property
+    def identities(self) -> list[str]:
+        return self.galleries[0].identities
+
+    def embed(
+        self,
+        paths: Sequence[Path],
+        bboxes: Sequence[Box | None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[list[np.ndarray], list[str | None]]:
+        """Each model's ``(n, D_m)`` unit embeddings; a photo's first load error or None."""
+        share = _shared(progress, len(self.members))
+        vectors: list[np.ndarray] = []
+        errors: list[str | None] = [None] * len(paths)
+        for member in self.members:
+            own, failures = member.embed(paths, bboxes, progress=share)
+            vectors.append(own)
+            errors = [e if e is not None else f for e, f in zip(errors, failures, strict=True)]
+        return vectors, errors
+
+    def add(
+        self,
+        paths: Sequence[Path],
+        identities: Sequence[str],
+        *,
+        bboxes: Sequence[Box | None] | None = None,
+        names: Sequence[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Embed and add labelled photos (``unknown`` ones are left out); returns how many."""
+        keep = [i for i, name in enumerate(identities) if name != UNKNOWN_IDENTITY]
+        labels = list(names) if names is not None else [str(p) for p in paths]
+        boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
+        vectors, errors = self.embed(
+            [paths[i] for i in keep], [boxes[i] for i in keep], progress=progress
+        )
+        good = [j for j, error in enumerate(errors) if error is None]
+        for j, error in enumerate(errors):
+            if error is not None:
+                self.skipped.append(labels[keep[j]])
+                warnings.warn(f"skipped gallery image: {error}", stacklevel=2)
+        kept_identities = [identities[keep[j]] for j in good]
+        kept_names = [labels[keep[j]] for j in good]
+        for gallery, own in zip(self.galleries, self._per_gallery(vectors), strict=True):
+            gallery.add(own[good], kept_identities, kept_names)
+        return len(good)
+
+    def identify(
+        self,
+        paths: Sequence[Path],
+        *,
+        bboxes: Sequence[Box | None] | None = None,
+        names: Sequence[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Identification]:
+        """Rank gallery identities for each query photo, best first (``top`` of them)."""
+        labels = list(names) if names is not None else [str(p) for p in paths]
+        vectors, errors = self.embed(paths, bboxes, progress=progress)
+        return with_warnings(self.identify_embeddings(labels, vectors), errors)
+
+    def identify_embeddings(
+        self, names: list[str], vectors: Sequence[np.ndarray]
+    ) -> list[Identification]:
+        """Rank identities for each model's ``(n, D_m)`` unit query embeddings."""
+        if len(self) == 0:
+            return [Identification(n, warning="the gallery is empty") for n in names]
+        queries = self._per_gallery(vectors)
+        ranking = self._rank(queries, self.top, None)
+        return answers(names, ranking, self.galleries, queries)
+
+    def leave_one_out(self, k: int = 5) -> tuple[list[list[str]], np.ndarray]:
+        """Each gallery photo ranked against the rest of the gallery (its own photo left out):
+        the ``k`` best identity names per photo and their ``(N, k)`` float32 scores."""
+        rows = np.arange(len(self), dtype=np.int64)
+        ranking = self._rank([g.embeddings for g in self.galleries], k, rows)
+        names = self.galleries[0].names
+        ranked = [[names[label] for label in row if label >= 0] for row in ranking.labels.tolist()]
+        return ranked, ranking.scores
+
+    def _rank(
+        self, queries: Sequence[np.ndarray], k: int, exclude: np.ndarray | None
+    ) -> IdentityRanking:
+        if self.combine == "concat":
+            return self.galleries[0].rank(queries[0], k, exclude=exclude)
+        rankings = [
+            gallery.rank(query, self.shortlist, exclude=exclude)
+            for gallery, query in zip(self.galleries, queries, strict=True)
+        ]
+        return mean_identity_scores(rankings, k)
+
+    def _per_gallery(self, vectors: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The query vectors each gallery expects: one concatenation, or one array per model."""
+        if self.combine != "concat":
+            return list(vectors)
+        return [concatenate_embeddings(vectors)]
+
+
+def concatenate_embeddings(vectors: Sequence[np.ndarray]) -> np.ndarray:
+    """Meta-embeddings: ``(n, D_1 + ... + D_M)`` float32, each model's ``(n, D_m)`` rows
+    L2-normalised, concatenated, and the result L2-normalised again."""
+    parts = [v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12) for v in vectors]
+    joined = np.concatenate(parts, axis=1)
+    norms = np.linalg.norm(joined, axis=1, keepdims=True)
+    unit: np.ndarray = (joined / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
+
+
+def mean_identity_scores(rankings: Sequence[IdentityRanking], k: int) -> IdentityRanking:
+    """Average each identity's score over the models' rankings (labels shared by all models).
+
+    Each ranking holds a model's shortlist, ``(n, m)`` labels (-1 = none) and scores. An
+    identity missing from a model's shortlist for a query counts with that model's lowest
+    returned score for the query: with best-image scores that is an upper bound of its true
+    score, and exact when the shortlist covers every identity. Ties keep the smaller label.
+    Returns the ``k`` best identities per query, padded with -1 and -inf.
+    """
+    n = rankings[0].labels.shape[0]
+    labels = np.full((n, k), -1, np.int64)
+    scores = np.full((n, k), -np.inf, np.float32)
+    for row in range(n):
+        per_model = []
+        for ranking in rankings:
+            valid = ranking.labels[row] >= 0
+            per_model.append(
+                dict(
+                    zip(
+                        ranking.labels[row][valid].tolist(),
+                        ranking.scores[row][valid].tolist(),
+                        strict=True,
+                    )
+                )
+            )
+        union = sorted(set().union(*per_model))
+        if not union:
+            continue
+        floors = [min(found.values(), default=-np.inf) for found in per_model]
+        means = {
+            label: float(
+                np.mean([f.get(label, floor) for f, floor in zip(per_model, floors, strict=True)])
+            )
+            for label in union
+        }
+        best = sorted(union, key=lambda label: (-means[label], label))[:k]
+        labels[row, : len(best)] = best
+        scores[row, : len(best)] = [means[label] for label in best]
+    return IdentityRanking(labels, scores)
+
+
+def _shared(progress: Callable[[int], None] | None, parts: int) -> Callable[[int], None] | None:
+    """Split a photo-count progress callback over ``parts`` passes over the same photos."""
+    if progress is None or parts == 1:
+        return progress
+    done = [0, 0]  # photo-passes seen, photos reported
+
+    def step(count: int) -> None:
+        done[0] += count
+        whole = done[0] // parts
+        if whole > done[1]:
+            progress(whole - done[1])
+            done[1] = whole
+
+    return step

@@ -1,0 +1,68 @@
+"""The deep new-individual threshold fitted on the gallery alone, by leave-one-out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photoid.deep import DeepEngine
+from photoid.deep.auto_threshold import fit_gallery_threshold, leave_one_out_truth
+from photoid.metrics import NEW_INDIVIDUAL
+from photoid.models import Embedder
+from photoid.models.embedder import EmbedderConfig
+
+
+def _unit(*degrees: float) -> np.ndarray:
+    radians = np.deg2rad(degrees)
+    return np.stack([np.cos(radians), np.sin(radians)], axis=1).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def engine() -> DeepEngine:
+    """A at 0 and 10 degrees, B at 80 and 90, C (one photo) at 45."""
+    embedder = Embedder(EmbedderConfig(backbone="test_resnet", embedding_size=2, pretrained=False))
+    engine = DeepEngine(embedder, 32)
+    engine.gallery.add(
+        _unit(0, 10, 80, 90, 45), ["A", "A", "B", "B", "C"], ["a0", "a1", "b0", "b1", "c0"]
+    )
+    return engine
+
+
+def test_an_identity_with_one_photo_is_new_when_left_out() -> None:
+    truth = leave_one_out_truth(["A", "B", "A", "C"])
+    assert truth == ["A", NEW_INDIVIDUAL, "A", NEW_INDIVIDUAL]
+
+
+def test_leave_one_out_ranks_without_the_photo_itself(engine: DeepEngine) -> None:
+    ranked, scores = engine.leave_one_out(5)
+    cos = np.cos(np.deg2rad([10, 35, 45, 70, 80]))
+    assert ranked[1] == ["A", "C", "B"]  # a1 (10 deg): a0 at 10, c0 at 35, b0 at 70
+    np.testing.assert_allclose(scores[1, :3], cos[[0, 1, 3]], rtol=1e-5)
+    assert ranked[4][0] in ("A", "B") and "C" not in ranked[4]  # c0 alone: C is gone
+    np.testing.assert_allclose(scores[4, :2], [cos[1], cos[1]], rtol=1e-5)
+    assert scores.shape == (5, 5) and np.isneginf(scores[:, 3:]).all()
+
+
+def test_the_threshold_separates_known_from_new_photos(engine: DeepEngine) -> None:
+    fit = fit_gallery_threshold(engine)
+    assert fit is not None and (fit.queries, fit.new) == (5, 1)
+    # Known photos score cos 10 (0.985) at the top, the new one cos 35 (0.819): the smallest
+    # threshold giving MAP@5 = 1 is the score cos 10 itself (insertion needs score < t).
+    assert fit.thresholds.global_threshold == pytest.approx(np.cos(np.deg2rad(10)), rel=1e-6)
+    assert fit.thresholds.map5[""] == 1.0
+    by_species = fit_gallery_threshold(engine, ["x"] * 4 + [None], min_queries=4)
+    assert by_species is not None and by_species.thresholds.per_species == {}  # no new "x" photo
+    mixed = fit_gallery_threshold(engine, ["x", "x", "y", "y", "x"], min_queries=3)
+    assert mixed is not None
+    assert mixed.thresholds.per_species["x"] == pytest.approx(np.cos(np.deg2rad(10)), rel=1e-6)
+    assert "y" not in mixed.thresholds.per_species  # only 2 photos
+
+
+def test_without_singletons_no_query_is_called_new(engine: DeepEngine) -> None:
+    embedder = engine.embedder
+    closed = DeepEngine(embedder, 32)
+    closed.gallery.add(_unit(0, 10, 80, 90), ["A", "A", "B", "B"], ["a0", "a1", "b0", "b1"])
+    fit = fit_gallery_threshold(closed)
+    assert fit is not None and fit.new == 0
+    assert fit.thresholds.global_threshold == -np.inf
+    assert fit_gallery_threshold(DeepEngine(embedder, 32)) is None

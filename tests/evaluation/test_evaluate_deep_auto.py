@@ -1,0 +1,75 @@
+"""evaluate_deep with an ``auto`` new-individual threshold and with ensembles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from photoid.data.synth import generate
+from photoid.data.table import Dataset, load_dataset
+from photoid.deep import DeepEngine
+from photoid.deep.auto_threshold import fit_gallery_threshold
+from photoid.evaluation import evaluate_deep
+from photoid.metrics import NEW_INDIVIDUAL
+from photoid.models import Embedder
+from photoid.train.config import resolve_config
+from photoid.train.module import embedder_config
+
+
+def _checkpoint(path: Path, seed: int) -> Path:
+    """A photoid checkpoint with a randomly initialised tiny embedder (no training)."""
+    config = resolve_config(None, ["backbone=test_resnet", "image_size=32", "embedding_size=8"])
+    torch.manual_seed(seed)
+    embedder = Embedder(embedder_config(config))
+    weights = {f"embedder.{k}": v for k, v in embedder.state_dict().items()}
+    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Dataset, list[Path]]:
+    """Individuals 0-2: photos 0-1 train, 2 test; 3: photo 0 train, 1-2 test; 4: all test."""
+    root = tmp_path_factory.mktemp("deep_auto")
+    csv = generate(root / "data", individuals=5, images_per=3, seed=2, size=64)
+    cells = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    individual, photo = np.repeat(np.arange(5), 3), np.tile(np.arange(3), 5)
+    train = ((individual < 3) & (photo < 2)) | ((individual == 3) & (photo == 0))
+    cells["split"] = np.where(train, "train", "test")
+    cells.to_csv(csv, index=False)
+    return load_dataset(root / "data"), [_checkpoint(root / f"m{i}.ckpt", i) for i in range(2)]
+
+
+def test_auto_threshold_is_fitted_on_the_gallery_by_leave_one_out(
+    setup: tuple[Dataset, list[Path]],
+) -> None:
+    dataset, models = setup
+    result = evaluate_deep(dataset, "split", models[0], new_threshold="auto")
+    gallery = dataset.subset((dataset.table["split"] == "train").to_numpy())
+    fit = fit_gallery_threshold(DeepEngine.from_checkpoint(models[0], gallery))
+    assert fit is not None
+    assert result.new_threshold == fit.thresholds.global_threshold
+    summary = json.loads(json.dumps(result.summary(), allow_nan=False))
+    # 7 gallery photos; identity 3 has one, so leaving it out makes it a new individual.
+    assert summary["new_threshold_fit"]["queries"] == 7
+    assert summary["new_threshold_fit"]["new"] == 1
+    assert summary["new_threshold_fit"]["map5"]["global"] == round(fit.thresholds.map5[""], 4)
+    threshold = fit.thresholds.global_threshold
+    for answer, predicted in zip(result.identifications, result.predictions, strict=True):
+        assert (predicted[0] == NEW_INDIVIDUAL) == (answer.candidates[0].score < threshold)
+    assert result.truth.count(NEW_INDIVIDUAL) == 3  # identity 4's photos
+
+
+def test_an_ensemble_evaluates_with_a_given_threshold(setup: tuple[Dataset, list[Path]]) -> None:
+    dataset, models = setup
+    for combine in ("mean", "concat"):
+        result = evaluate_deep(dataset, "split", models, ensemble=combine, new_threshold=2.0)  # type: ignore[arg-type]
+        summary = result.summary()
+        assert summary["new_threshold"] == 2.0 and "new_threshold_fit" not in summary
+        assert summary["gallery"] == 7 and summary["queries"] == 8
+        assert all(p[0] == NEW_INDIVIDUAL for p in result.predictions)
+        assert (summary["acc_known"], summary["acc_new"]) == (0.0, 1.0)
