@@ -1,5 +1,12 @@
-"""Evaluation metrics, pure numpy: MAP@k, top-k accuracy and open-set (new individual) metrics."""
+"""Evaluation metrics, pure numpy: MAP@k, top-k accuracy, open-set (new individual) metrics and
+calibration (ECE, reliability curve, Brier score)."""
 
+from photoid.metrics.calibration import (
+    ReliabilityCurve,
+    brier_score,
+    expected_calibration_error,
+    reliability_curve,
+)
 from photoid.metrics.openset import (
     NEW_INDIVIDUAL,
     ThresholdSweep,
@@ -21,16 +28,20 @@ from photoid.metrics.ranking_from_scores import rank_identities, rank_order
 __all__ = [
     "NEW_INDIVIDUAL",
     "Label",
+    "ReliabilityCurve",
     "ThresholdSweep",
     "average_precision_at_k",
     "balanced_accuracy_known",
     "balanced_accuracy_new",
+    "brier_score",
+    "expected_calibration_error",
     "insert_new_individual",
     "known_new_accuracy",
     "map_at_k",
     "new_individual_auc",
     "rank_identities",
     "rank_order",
+    "reliability_curve",
     "threshold_sweep",
     "top_k_accuracy",
 ]
