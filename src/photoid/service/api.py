@@ -1,0 +1,275 @@
+"""The REST API under ``/api/v1``: each route checks its role, then makes one catalog call."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from photoid.catalog import (
+    EncounterInfo,
+    add_encounter,
+    candidates_for,
+    create_token,
+    decide,
+    encounter_images,
+    export_dataset,
+    images_of,
+    merge_individuals,
+    split_individual,
+)
+from photoid.catalog.matching import enqueue_encounter, enqueue_sync
+from photoid.catalog.models import Encounter, Image, Individual
+from photoid.service import queries
+from photoid.service.auth import Principal, catalog_of, require
+from photoid.service.errors import ApiError
+from photoid.service.schemas import (
+    CandidateOut,
+    DecisionIn,
+    DecisionOut,
+    EncounterDetailOut,
+    EncounterOut,
+    ImageOut,
+    IndividualDetailOut,
+    IndividualOut,
+    MeOut,
+    MergeIn,
+    PageOut,
+    SightingOut,
+    SplitIn,
+    TokenIn,
+    TokenOut,
+)
+from photoid.service.settings import Settings
+from photoid.service.uploads import checked_uploads
+
+router = APIRouter(prefix="/api/v1")
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Reviewer = Annotated[Principal, Depends(require("reviewer"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+
+
+def images_out(request: Request, images: list[Image]) -> list[ImageOut]:
+    """The API shape of ``images`` with their individuals' codes."""
+    codes = queries.codes_of(catalog_of(request), {i.individual_id for i in images})
+    return [ImageOut.of(i, codes.get(i.individual_id or 0)) for i in images]
+
+
+def encounter_or_404(request: Request, encounter_id: int) -> Encounter:
+    found = queries.get_encounter(catalog_of(request), encounter_id)
+    if found is None:
+        raise ApiError(404, f"no encounter {encounter_id} in the catalog")
+    return found
+
+
+def individual_or_404(request: Request, code: str) -> Individual:
+    found = queries.find_individual(catalog_of(request), code)
+    if found is None:
+        raise ApiError(404, f"no individual with code {code!r} in the catalog")
+    return found
+
+
+def individuals_out(request: Request, individuals: list[Individual]) -> list[IndividualOut]:
+    """The API shape of ``individuals`` with the codes of those they were merged into."""
+    merged = queries.codes_of(catalog_of(request), {i.merged_into_id for i in individuals})
+    return [IndividualOut.of(i, merged.get(i.merged_into_id or 0)) for i in individuals]
+
+
+async def upload_encounter(
+    request: Request, who: Principal, photos: list[UploadFile], info: EncounterInfo
+) -> tuple[Encounter, list[Image]]:
+    """Check and store an uploaded encounter, then queue its photos for matching."""
+    settings: Settings = request.app.state.settings
+    uploads = await checked_uploads(
+        photos, settings.max_files, settings.max_file_bytes, settings.max_pixels
+    )
+    catalog = catalog_of(request)
+    encounter, images = add_encounter(
+        catalog, uploads, info, actor=who.name, max_pixels=settings.max_pixels
+    )
+    enqueue_encounter(catalog, encounter.id)
+    return encounter, images
+
+
+@router.get("/me")
+def me(who: Viewer) -> MeOut:
+    """Who the credentials belong to."""
+    return MeOut(name=who.name, role=who.role, via=who.via)
+
+
+@router.post("/tokens", status_code=201)
+def new_token(request: Request, body: TokenIn, who: Viewer) -> TokenOut:
+    """A new API token for the caller (shown once)."""
+    return TokenOut(token=create_token(catalog_of(request), who.name, body.label))
+
+
+@router.post("/encounters", status_code=201)
+async def post_encounter(
+    request: Request,
+    who: Reviewer,
+    photos: Annotated[list[UploadFile], File(description="The encounter's photos.")],
+    date: Annotated[datetime | None, Form()] = None,
+    location: Annotated[str | None, Form(max_length=200)] = None,
+    observer: Annotated[str | None, Form(max_length=200)] = None,
+    notes: Annotated[str, Form(max_length=10_000)] = "",
+    label: Annotated[str | None, Form(max_length=200)] = None,
+) -> EncounterDetailOut:
+    """Upload an encounter with its photos; match candidates are computed in the background."""
+    info = EncounterInfo(date, location or None, observer or None, notes, label or None)
+    encounter, images = await upload_encounter(request, who, photos, info)
+    return EncounterDetailOut(
+        **EncounterOut.of(encounter).model_dump(),
+        images=images_out(request, images),
+        decisions=[],
+    )
+
+
+@router.get("/encounters")
+def get_encounters(
+    request: Request,
+    _who: Viewer,
+    status: queries.EncounterStatus = "all",
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of location/label/observer.")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[EncounterOut]:
+    """Encounters, paged; ``status=awaiting`` is the review queue, ``q`` searches location,
+    label and observer."""
+    page = queries.list_encounters(catalog_of(request), status, limit, offset, q)
+    return PageOut(
+        items=[EncounterOut.of(e) for e in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/encounters/{encounter_id:int}")
+def get_encounter(request: Request, encounter_id: int, _who: Viewer) -> EncounterDetailOut:
+    """One encounter with its photos and decisions."""
+    view = queries.encounter_view(catalog_of(request), encounter_id)
+    if view is None:
+        raise ApiError(404, f"no encounter {encounter_id} in the catalog")
+    codes = queries.codes_of(catalog_of(request), {d.individual_id for d in view.decisions})
+    return EncounterDetailOut(
+        **EncounterOut.of(view.encounter).model_dump(),
+        images=images_out(request, view.images),
+        decisions=[DecisionOut.of(d, codes.get(d.individual_id or 0)) for d in view.decisions],
+    )
+
+
+@router.get("/encounters/{encounter_id:int}/candidates")
+def get_candidates(request: Request, encounter_id: int, _who: Viewer) -> list[CandidateOut]:
+    """Every engine's ranked candidates for each photo of the encounter."""
+    catalog = catalog_of(request)
+    encounter_or_404(request, encounter_id)
+    images = encounter_images(catalog, encounter_id)
+    rows = [row for image in images for row in candidates_for(catalog, image.id)]
+    codes = queries.codes_of(catalog, {row.individual_id for row in rows})
+    return [CandidateOut.of(row, codes[row.individual_id]) for row in rows]
+
+
+@router.post("/encounters/{encounter_id:int}/decision", status_code=201)
+def post_decision(
+    request: Request, encounter_id: int, body: DecisionIn, who: Reviewer
+) -> DecisionOut:
+    """Decide that the encounter shows a known individual, a new one, or that you are not sure."""
+    encounter_or_404(request, encounter_id)
+    decision = decide(
+        catalog_of(request),
+        encounter_id,
+        body.verdict,
+        body.individual or None,
+        decided_by=who.name,
+        user_id=who.user_id,
+        notes=body.notes,
+    )
+    enqueue_sync(catalog_of(request))
+    code = queries.codes_of(catalog_of(request), {decision.individual_id})
+    return DecisionOut.of(decision, code.get(decision.individual_id or 0))
+
+
+@router.get("/individuals")
+def get_individuals(
+    request: Request,
+    _who: Viewer,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of code/name/species.")
+    ] = None,
+    include_merged: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageOut[IndividualOut]:
+    """Individuals by code, paged; ``q`` searches code, name and species."""
+    page = queries.search_individuals(catalog_of(request), q, include_merged, limit, offset)
+    return PageOut(
+        items=individuals_out(request, page.items),
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/individuals/{code}")
+def get_individual(request: Request, code: str, _who: Viewer) -> IndividualDetailOut:
+    """One individual with its photos and sightings (newest first)."""
+    individual = individual_or_404(request, code)
+    catalog = catalog_of(request)
+    sightings = queries.sightings_of(catalog, individual.id)
+    return IndividualDetailOut(
+        **individuals_out(request, [individual])[0].model_dump(),
+        images=images_out(request, images_of(catalog, code)),
+        sightings=[
+            SightingOut(encounter=EncounterOut.of(s.encounter), image_ids=[i.id for i in s.images])
+            for s in sightings
+        ],
+    )
+
+
+@router.post("/individuals/{code}/merge")
+def post_merge(request: Request, code: str, body: MergeIn, who: Reviewer) -> IndividualOut:
+    """Merge individual ``absorb`` into this one (its photos move here)."""
+    individual_or_404(request, code)
+    individual_or_404(request, body.absorb)
+    kept = merge_individuals(catalog_of(request), code, body.absorb, actor=who.name)
+    enqueue_sync(catalog_of(request))
+    return IndividualOut.of(kept)
+
+
+@router.post("/individuals/{code}/split", status_code=201)
+def post_split(request: Request, code: str, body: SplitIn, who: Reviewer) -> IndividualOut:
+    """Move some photos of this individual to a new individual; returns the new one."""
+    individual_or_404(request, code)
+    new = split_individual(
+        catalog_of(request), code, body.image_ids, body.new_code or None, actor=who.name
+    )
+    enqueue_sync(catalog_of(request))
+    return IndividualOut.of(new)
+
+
+@router.get("/export")
+def get_export(request: Request, _who: Admin) -> FileResponse:
+    """The whole catalog as a zip of a native dataset (metadata.csv + images)."""
+    folder = Path(tempfile.mkdtemp(prefix="photoid-export-"))
+    try:
+        export_dataset(catalog_of(request), folder / "dataset")
+        archive = shutil.make_archive(str(folder / "photoid-export"), "zip", folder / "dataset")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename="photoid-export.zip",
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

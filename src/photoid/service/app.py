@@ -1,0 +1,98 @@
+"""The photoid web service: REST API under ``/api/v1`` (OpenAPI at ``/docs``), the review
+web pages, and optionally the background worker computing match candidates for uploads.
+
+    app = create_app(Settings(data_dir=Path("photoid-data")))
+    uvicorn.run(app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from photoid.catalog import open_catalog
+from photoid.service import api, images, web
+from photoid.service.auth import LoginRequired
+from photoid.service.errors import install_error_handlers
+from photoid.service.settings import Settings, load_secret
+from photoid.service.uploads import BodyLimit
+
+STATIC = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "photoid_session"
+SESSION_SECONDS = 8 * 3600
+
+
+async def _to_login(request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """No framing (clickjacking of the decision buttons), no type sniffing, no referrers out."""
+    response = await call_next(request)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The service over the catalog in ``settings.data_dir`` (opened, and migrated, now).
+
+    ``app.state`` holds ``catalog``, ``settings`` and ``worker`` (the running
+    :class:`~photoid.catalog.matching.MatchWorker`, or None without ``start_worker``). The
+    catalog closes and the worker stops when the app shuts down.
+    """
+    catalog = open_catalog(settings.data_dir, settings.database_url)
+    secret = load_secret(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.start_worker:
+            from photoid.catalog.gallery import CatalogGallery
+            from photoid.catalog.matching import MatchWorker
+
+            gallery = CatalogGallery.build(catalog, checkpoint=settings.checkpoint)
+            app.state.worker = MatchWorker(catalog, gallery)
+            app.state.worker.start()
+        try:
+            yield
+        finally:
+            if app.state.worker is not None:
+                app.state.worker.stop()
+            catalog.close()
+
+    app = FastAPI(
+        title="photoid",
+        summary="Photo-identification of individual animals: catalog, matching and review.",
+        lifespan=lifespan,
+    )
+    app.state.catalog = catalog
+    app.state.settings = settings
+    app.state.worker = None
+    install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, _to_login)
+    app.include_router(api.router)
+    app.include_router(images.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.middleware("http")(_security_headers)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_SECONDS,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

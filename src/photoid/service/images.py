@@ -1,0 +1,68 @@
+"""Image routes: a stored photo by its id only (never by a path), and a picture of the
+keypoints a query photo shares with a candidate's photo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
+
+from photoid.catalog.models import Image
+from photoid.catalog.storage import EXTENSIONS
+from photoid.service import queries
+from photoid.service.auth import Principal, catalog_of, require
+from photoid.service.errors import ApiError
+from photoid.service.evidence import match_picture
+
+router = APIRouter(prefix="/api/v1/images")
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+MEDIA_TYPES = {fmt: f"image/{'jpeg' if ext == 'jpg' else ext}" for fmt, ext in EXTENSIONS.items()}
+
+
+def image_or_404(request: Request, image_id: int) -> Image:
+    """The image row with ``image_id`` whose file lies inside the image store, else 404."""
+    catalog = catalog_of(request)
+    image = queries.get_image(catalog, image_id)
+    if image is not None:
+        path = catalog.store.path(image.file).resolve()
+        if path.is_relative_to(catalog.store.root.resolve()) and path.is_file():
+            return image
+    raise ApiError(404, f"no image {image_id} in the catalog")
+
+
+@router.get("/{image_id:int}")
+def get_image(request: Request, image_id: int, _who: Viewer) -> FileResponse:
+    """The photo's file as stored (private browser cache for a day; its content never changes)."""
+    image = image_or_404(request, image_id)
+    return FileResponse(
+        catalog_of(request).store.path(image.file),
+        media_type=MEDIA_TYPES.get(image.format, "application/octet-stream"),
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/{query_id:int}/matches/{candidate_id:int}.png")
+def get_match_picture(request: Request, query_id: int, candidate_id: int, _who: Viewer) -> Response:
+    """The query photo beside the candidate's best-matching photo, with the keypoint pairs the
+    engine matched drawn as lines (404 when the engine gave no keypoints)."""
+    catalog = catalog_of(request)
+    candidate = queries.get_candidate(catalog, candidate_id)
+    if (
+        candidate is None
+        or candidate.image_id != query_id
+        or candidate.best_image_id is None
+        or candidate.keypoints is None
+    ):
+        raise ApiError(
+            404, f"no matched keypoints for candidate {candidate_id} of image {query_id}"
+        )
+    query = image_or_404(request, query_id)
+    gallery = image_or_404(request, candidate.best_image_id)
+    png = match_picture(
+        catalog.store.path(query.file), catalog.store.path(gallery.file), candidate.keypoints
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -1,0 +1,66 @@
+"""Service settings: where the catalog lives, the session secret and the upload limits."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from photoid.errors import PhotoidError
+
+SECRET_FILE = "service-secret.key"
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to run the service.
+
+    ``data_dir``: the catalog's data folder; ``database_url``: None for the SQLite file in it.
+    ``secret_key``: signs session cookies; None reads (or creates) ``data_dir/service-secret.key``.
+    ``max_file_bytes``: largest photo accepted (bytes); ``max_files``: photos per upload;
+    ``max_pixels``: width x height above which a photo is refused. ``start_worker``: compute
+    match candidates for uploads in a background thread, with the deep engine of the training
+    ``checkpoint`` when given, else the local-feature engine. ``secure_cookies``: send the session
+    cookie over HTTPS only (turn on behind TLS).
+    """
+
+    data_dir: Path
+    database_url: str | None = None
+    secret_key: str | None = None
+    max_file_bytes: int = 20 * MIB
+    max_files: int = 20
+    max_pixels: int = 50_000_000
+    start_worker: bool = True
+    checkpoint: Path | None = None
+    secure_cookies: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("max_file_bytes", "max_files", "max_pixels"):
+            if getattr(self, name) < 1:
+                raise PhotoidError(f"service setting {name} must be at least 1")
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Largest request body: every allowed photo at full size plus 1 MiB of form fields."""
+        return self.max_files * self.max_file_bytes + MIB
+
+
+def load_secret(settings: Settings) -> str:
+    """The session-signing secret: the configured one, else the one stored in the data folder
+    (created with 0600 permissions, 256 random bits, on first use)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / SECRET_FILE
+    if path.is_file():
+        text = path.read_text(encoding="utf-8").strip()
+        if text:
+            return text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    os.chmod(path, 0o600)
+    return secret

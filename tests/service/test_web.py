@@ -1,0 +1,166 @@
+"""Web pages through the test client: login, CSRF on every form, roles, upload refusals,
+the review page's candidates and the keypoint picture."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image as PILImage
+from service_support import PASSWORD, Service, csrf_of, png_bytes, seed_individual
+
+from photoid.catalog import Evidence, images_of, list_individuals, record_candidates
+
+
+def test_pages_need_a_session(service: Service) -> None:
+    answer = service.client.get("/review/1", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login?next=/review/1")
+    token = csrf_of(service.client.get("/login").text)
+    refused = service.client.post(
+        "/login", data={"username": "viewer", "password": "nope-nope", "csrf_token": token}
+    )
+    assert refused.status_code == 401
+    assert "Wrong user name or password." in refused.text
+    no_csrf = service.client.post("/login", data={"username": "viewer", "password": PASSWORD})
+    assert no_csrf.status_code == 403
+    assert no_csrf.json()["error"]["code"] == "csrf"
+
+
+def test_csrf_missing_or_wrong_is_refused(service: Service) -> None:
+    seed_individual(service.catalog, "ID-A", 1)
+    csrf = service.login("reviewer")
+    form = {"verdict": "new", "new_code": "ID-NEW"}
+    for extra in ({}, {"csrf_token": "forged"}):
+        answer = service.client.post("/review/1", data={**form, **extra})
+        assert answer.status_code == 403
+        assert answer.json()["error"]["code"] == "csrf"
+    # the API with only the session cookie needs the token too (header), a Bearer token does not
+    api = service.client.post("/api/v1/encounters/1/decision", json={"verdict": "not_sure"})
+    assert api.json()["error"]["code"] == "csrf"
+    assert [i.code for i in list_individuals(service.catalog)] == ["ID-A"]
+    headed = service.client.post(
+        "/api/v1/encounters/1/decision",
+        json={"verdict": "not_sure"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert headed.status_code == 201, headed.text
+    done = service.client.post(
+        "/review/1", data={**form, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/review?done=1")
+    assert [i.code for i in list_individuals(service.catalog)] == ["ID-A", "ID-NEW"]
+
+
+def test_viewer_sees_no_buttons_and_cannot_post(service: Service) -> None:
+    seed_individual(service.catalog, "ID-A", 1)
+    csrf = service.login("viewer")
+    page = service.client.get("/review/1")
+    assert page.status_code == 200
+    assert 'value="same"' not in page.text and 'id="decision"' not in page.text
+    assert "deciding needs the reviewer role" in page.text
+    forged = service.client.post("/review/1", data={"verdict": "new", "csrf_token": csrf})
+    assert forged.status_code == 403
+    assert forged.json()["error"]["code"] == "forbidden"
+    assert service.client.get("/upload").status_code == 403
+    assert [i.code for i in list_individuals(service.catalog)] == ["ID-A"]
+
+
+def test_upload_page_refuses_a_bad_photo_with_its_name(service: Service) -> None:
+    csrf = service.login("reviewer")
+    answer = service.client.post(
+        "/upload",
+        data={"csrf_token": csrf, "location": "Bay"},
+        files=[("photos", ("fake.jpg", b"GIF89a but not really", "image/jpeg"))],
+    )
+    assert answer.status_code == 422
+    assert "fake.jpg: not a readable image" in answer.text
+    assert list(service.catalog.store.files()) == []
+    good = service.client.post(
+        "/upload",
+        data={"csrf_token": csrf, "date": "2024-06-02", "location": "Bay"},
+        files=[("photos", ("ok.png", png_bytes(4), "image/png"))],
+        follow_redirects=False,
+    )
+    assert (good.status_code, good.headers["location"]) == (303, "/review/1")
+
+
+def test_review_page_shows_candidates_scores_and_keypoints(service: Service) -> None:
+    gallery = seed_individual(service.catalog, "ID-A", 1, name="Asha")
+    seed_individual(service.catalog, "ID-B", 2)
+    csrf = service.login("reviewer")
+    service.client.post(
+        "/upload",
+        data={"csrf_token": csrf},
+        files=[("photos", ("q.png", png_bytes(3, size=(24, 16)), "image/png"))],
+    )
+    pairs = [[1.0, 1.0, 2.0, 3.0], [20.0, 10.0, 9.0, 6.0]]
+    rows = record_candidates(
+        service.catalog,
+        3,
+        "local",
+        [("ID-A", 0.9), ("ID-B", 0.1)],
+        evidence={"ID-A": Evidence(gallery, pairs)},
+    )
+    page = service.client.get("/review/3").text
+    assert page.index("ID-A") < page.index("ID-B")
+    assert page.count("raw score") == 2 and "0.900" in page
+    assert f"/api/v1/images/3/matches/{rows[0].id}.png" in page
+    assert f"/matches/{rows[1].id}.png" not in page  # ID-B came with no keypoints
+    picture = service.client.get(f"/api/v1/images/3/matches/{rows[0].id}.png")
+    assert picture.headers["content-type"] == "image/png"
+    drawn = np.asarray(PILImage.open(io.BytesIO(picture.content)))
+    # both photos scaled to 320 px high: 24x16 -> 480 wide, 12x8 -> 480 wide, 8 px apart
+    assert drawn.shape == (320, 968, 3)
+    assert service.client.get(f"/api/v1/images/3/matches/{rows[1].id}.png").status_code == 404
+    decided = service.client.post(
+        "/review/3",
+        data={"csrf_token": csrf, "verdict": "same", "individual": "ID-A"},
+        follow_redirects=False,
+    )
+    assert decided.headers["location"] == "/review?done=3"
+    assert [i.id for i in images_of(service.catalog, "ID-A")] == [gallery, 3]
+    history = service.client.get("/individuals/ID-A").text
+    assert "Sightings (2)" in history and "Photo history (2)" in history
+
+
+def test_login_never_redirects_off_site_and_pages_refuse_framing(service: Service) -> None:
+    page = service.client.get("/login")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    token = csrf_of(page.text)
+    for target, expected in (("//evil.example", "/review"), ("/\\evil.example", "/review")):
+        answer = service.client.post(
+            "/login",
+            data={"username": "viewer", "password": PASSWORD, "csrf_token": token, "next": target},
+            follow_redirects=False,
+        )
+        assert (answer.status_code, answer.headers["location"]) == (303, expected)
+        token = csrf_of(service.client.get("/review").text)
+    kept = service.client.post(
+        "/login",
+        data={
+            "username": "viewer",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/individuals",
+        },
+        follow_redirects=False,
+    )
+    assert kept.headers["location"] == "/individuals"
+
+
+def test_after_a_decision_the_next_waiting_encounter_opens(service: Service) -> None:
+    for seed in (1, 2, 3):
+        service.client.post(
+            "/api/v1/encounters",
+            files=[("photos", (f"{seed}.png", png_bytes(seed), "image/png"))],
+            headers=service.auth("reviewer"),
+        )
+    csrf = service.login("reviewer")
+    # not sure keeps an encounter waiting, so the queue wraps round past it, never to itself
+    for encounter, verdict, following in ((2, "not_sure", 3), (3, "not_sure", 1), (1, "new", 2)):
+        answer = service.client.post(
+            f"/review/{encounter}",
+            data={"csrf_token": csrf, "verdict": verdict},
+            follow_redirects=False,
+        )
+        assert answer.headers["location"] == f"/review/{following}"
