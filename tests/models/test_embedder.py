@@ -47,3 +47,20 @@ def test_fingerprint_changes_with_settings() -> None:
 def test_bad_embedding_size_is_refused() -> None:
     with pytest.raises(PhotoidError, match="embedding_size"):
         Embedder(EmbedderConfig("test_convnext", embedding_size=0))
+
+
+def test_features_are_the_unnormalised_neck_output_of_forward() -> None:
+    model = Embedder(EmbedderConfig("test_efficientnet", embedding_size=16)).eval()
+    images = torch.randn(4, 3, 64, 64)
+    features = model.features(images)
+    # Eval-mode BN of a random projection: rows are far from unit length.
+    assert not torch.allclose(features.norm(dim=1), torch.ones(4), atol=0.05)
+    assert torch.allclose(model(images), features / features.norm(dim=1, keepdim=True), atol=1e-6)
+
+
+def test_mobilenetv3_pools_its_last_feature_map() -> None:
+    # MobileNetV3's own head adds a 1x1 conv (576 -> 1024 channels) after pooling; the embedder
+    # pools forward_features (576 channels = num_features), so the projection fits.
+    model = Embedder(EmbedderConfig("mobilenetv3_small_100", embedding_size=8))
+    assert model.projection.in_features == 576
+    assert model(torch.randn(2, 3, 64, 64)).shape == (2, 8)

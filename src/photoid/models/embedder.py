@@ -75,14 +75,20 @@ class Embedder(nn.Module):
         self.projection = nn.Linear(channels, config.embedding_size, bias=False)
         self.neck = nn.BatchNorm1d(config.embedding_size)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """images (B, in_chans, H, W) float -> (B, embedding_size) float, L2-normalised rows."""
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """images (B, in_chans, H, W) float -> (B, embedding_size) float BN-neck features,
+        before L2 normalisation: what the training heads see (margin heads normalise them
+        themselves; a softmax classifier needs their scale to reach confident logits)."""
         # forward_features: the last feature map, whose width is num_features (calling the
         # model would also run extra head layers of some families, e.g. MobileNetV3's conv_head).
-        features: torch.Tensor = self.backbone.forward_features(images)  # type: ignore[operator]
-        if features.ndim == 3:
+        maps: torch.Tensor = self.backbone.forward_features(images)  # type: ignore[operator]
+        if maps.ndim == 3:
             # Transformer tokens (B, N, C) become a (B, C, N, 1) map for the same poolings.
-            features = features.transpose(1, 2).unsqueeze(-1)
-        pooled: torch.Tensor = self.pooling(features)
+            maps = maps.transpose(1, 2).unsqueeze(-1)
+        pooled: torch.Tensor = self.pooling(maps)
         projected: torch.Tensor = self.neck(self.projection(self.dropout(pooled)))
-        return F.normalize(projected, p=2.0, dim=1)
+        return projected
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """images (B, in_chans, H, W) float -> (B, embedding_size) float, L2-normalised rows."""
+        return F.normalize(self.features(images), p=2.0, dim=1)

@@ -96,7 +96,8 @@ class MetricLearner(L.LightningModule):
 
     def training_step(self, batch: Any, batch_index: int) -> torch.Tensor:
         images, labels = batch[0], batch[1]
-        embeddings = self.embedder(images)
+        # BN-neck features, not unit vectors: see Embedder.features.
+        embeddings = self.embedder.features(images)
         loss: torch.Tensor = self.head(embeddings, labels)
         if self.species_head is not None:
             species = self._auxiliary(batch, 3, "species")
