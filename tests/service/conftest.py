@@ -6,9 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_support import Service, make_service, pg_server
-
-__all__ = ["pg_server"]
+from service_support import Service, make_service
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""Service test helpers: an app over a fresh catalog (SQLite, or PostgreSQL with the server
-fixture of tests/catalog/conftest.py, loaded here under its own name), three users (named by
-their roles) and their API tokens."""
+"""Service test helpers: an app over a fresh catalog (SQLite, or PostgreSQL on the session's
+``pg_server`` of tests/conftest.py), three users (named by their roles) and their API tokens;
+``png_bytes`` from tests/catalog/conftest.py, loaded here under its own name."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ assert _spec is not None and _spec.loader is not None
 _catalog_fixtures = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = _catalog_fixtures
 _spec.loader.exec_module(_catalog_fixtures)
-pg_server = _catalog_fixtures.pg_server
 png_bytes: Callable[..., bytes] = _catalog_fixtures.png_bytes
 
 PASSWORD = "correct horse"

@@ -1,7 +1,10 @@
-"""`photoid demo`: the main job end to end on built-in synthetic data (what `make demo` runs)."""
+"""`photoid demo`: the main job end to end on built-in synthetic data (what `make demo` runs),
+ending with the command that serves the demo catalog's review page."""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +21,8 @@ def demo(
         "demo-out"
     ),
 ) -> None:
-    """Synthesise 40 individuals, hold 20% of them out as new, identify, report."""
+    """Synthesise 40 individuals, hold 20% of them out as new, identify, report; then build a
+    catalog whose review queue holds the query photos, and print how to review it."""
     typer.echo(f"photoid demo: synthetic photo-ID data in {out / 'data'}")
     with stage_progress() as progress:
         result = run_demo(out, progress=progress)
@@ -35,3 +39,15 @@ def demo(
     typer.echo(f"known individuals right at rank 1: {summary['acc_known']}")
     typer.echo(f"new individuals called new:        {summary['acc_new']}")
     typer.echo(f"report: {result.report}")
+    catalog = result.catalog
+    typer.echo(
+        f"catalog: {catalog.data_dir} ({catalog.awaiting} query photos awaiting review, "
+        f"{catalog.candidates} candidates ranked)"
+    )
+    serve = [sys.argv[0] if sys.argv[0].endswith("photoid") else "photoid", "serve"]
+    typer.echo("review the queries in your browser: run")
+    typer.echo(f"  {shlex.join([*serve, '--data', str(catalog.data_dir)])}")
+    typer.echo(
+        f"then open http://127.0.0.1:8000/review and log in as {catalog.user} / "
+        f"{catalog.password}  (a new random password on every run of the demo)"
+    )

@@ -1,5 +1,6 @@
-"""The photoid web service: REST API under ``/api/v1`` (OpenAPI at ``/docs``), the review
-web pages, and optionally the background worker computing match candidates for uploads.
+"""The photoid web service: REST API under ``/api/v1`` (OpenAPI at ``/docs`` and ``/redoc``,
+their scripts served from the installed fastapi-offline package, so they work offline), the
+review web pages, and optionally the background worker computing match candidates for uploads.
 
     app = create_app(Settings(data_dir=Path("photoid-data")))
     uvicorn.run(app)
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -25,6 +28,8 @@ from photoid.service.settings import Settings, load_secret
 from photoid.service.uploads import BodyLimit
 
 STATIC = Path(__file__).resolve().parent / "static"
+DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
+DOCS_ASSETS_URL = "/docs/assets"
 SESSION_COOKIE = "photoid_session"
 SESSION_SECONDS = 8 * 3600
 
@@ -43,6 +48,33 @@ async def _security_headers(
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` and ReDoc at ``/redoc`` with their scripts, styles and icon served
+    from :data:`DOCS_ASSETS` under ``/docs/assets`` (FastAPI's defaults load them from a CDN)."""
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    favicon = f"{DOCS_ASSETS_URL}/favicon.png"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=favicon,
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=favicon,
+            with_google_fonts=False,
+        )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -75,6 +107,8 @@ def create_app(settings: Settings) -> FastAPI:
         title="photoid",
         summary="Photo-identification of individual animals: catalog, matching and review.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.catalog = catalog
     app.state.settings = settings
@@ -84,6 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(images.router)
     app.include_router(web.router)
+    _add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(_security_headers)
     app.add_middleware(
