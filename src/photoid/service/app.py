@@ -93,7 +93,13 @@ def create_app(settings: Settings) -> FastAPI:
             from photoid.catalog.gallery import CatalogGallery
             from photoid.catalog.matching import MatchWorker
 
-            gallery = CatalogGallery.build(catalog, checkpoint=settings.checkpoint)
+            # An empty gallery: the worker syncs it with the catalog in its own thread before
+            # each job, so startup never waits for the catalog's features to be extracted.
+            gallery = (
+                CatalogGallery.deep(settings.checkpoint)
+                if settings.checkpoint is not None
+                else CatalogGallery.local()
+            )
             app.state.worker = MatchWorker(catalog, gallery)
             app.state.worker.start()
         try:
