@@ -342,3 +342,28 @@ def test_body_without_length_is_cut_off_past_the_limit(service: Service) -> None
     error = assert_error(answer, 413, "too_large")
     assert error["details"] == {"limit_bytes": 3 * 4096 + 1024 * 1024}
     assert list(service.catalog.store.files()) == []
+
+
+def test_upload_filters_reach_the_match_job(service: Service) -> None:
+    upload = service.client.post(
+        "/api/v1/encounters",
+        files=[("photos", ("a.png", png_bytes(5), "image/png"))],
+        data={"filter_species": "lion", "filter_date_from": "2024-01-01"},
+        headers=service.auth("reviewer"),
+    )
+    assert upload.status_code == 201, upload.text
+    (job,) = list_jobs(service.catalog, kind="match")
+    assert job.payload["filters"] == {
+        "species": "lion",
+        "location": None,
+        "date_from": "2024-01-01",
+        "date_to": None,
+    }
+    plain = service.client.post(
+        "/api/v1/encounters",
+        files=[("photos", ("b.png", png_bytes(6), "image/png"))],
+        headers=service.auth("reviewer"),
+    )
+    assert plain.status_code == 201, plain.text
+    newest = list_jobs(service.catalog, kind="match")[0]
+    assert "filters" not in newest.payload

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from datetime import datetime
@@ -24,7 +25,7 @@ from photoid.catalog import (
     merge_individuals,
     split_individual,
 )
-from photoid.catalog.matching import enqueue_encounter, enqueue_sync
+from photoid.catalog.matching import MatchFilter, enqueue_encounter, enqueue_sync
 from photoid.catalog.models import Encounter, Image, Individual
 from photoid.service import queries
 from photoid.service.auth import Principal, catalog_of, require
@@ -84,9 +85,14 @@ def individuals_out(request: Request, individuals: list[Individual]) -> list[Ind
 
 
 async def upload_encounter(
-    request: Request, who: Principal, photos: list[UploadFile], info: EncounterInfo
+    request: Request,
+    who: Principal,
+    photos: list[UploadFile],
+    info: EncounterInfo,
+    filters: MatchFilter | None = None,
 ) -> tuple[Encounter, list[Image]]:
-    """Check and store an uploaded encounter, then queue its photos for matching."""
+    """Check and store an uploaded encounter, then queue its photos for matching (candidates
+    restricted by ``filters`` when given)."""
     settings: Settings = request.app.state.settings
     uploads = await checked_uploads(
         photos, settings.max_files, settings.max_file_bytes, settings.max_pixels
@@ -95,7 +101,7 @@ async def upload_encounter(
     encounter, images = add_encounter(
         catalog, uploads, info, actor=who.name, max_pixels=settings.max_pixels
     )
-    enqueue_encounter(catalog, encounter.id)
+    enqueue_encounter(catalog, encounter.id, filters)
     return encounter, images
 
 
@@ -121,10 +127,29 @@ async def post_encounter(
     observer: Annotated[str | None, Form(max_length=200)] = None,
     notes: Annotated[str, Form(max_length=10_000)] = "",
     label: Annotated[str | None, Form(max_length=200)] = None,
+    filter_species: Annotated[
+        str | None, Form(max_length=200, description="Candidates of this species only.")
+    ] = None,
+    filter_location: Annotated[
+        str | None, Form(max_length=200, description="Candidates seen at this location only.")
+    ] = None,
+    filter_date_from: Annotated[
+        dt.date | None, Form(description="Candidates seen on or after this date only.")
+    ] = None,
+    filter_date_to: Annotated[
+        dt.date | None, Form(description="Candidates seen on or before this date only.")
+    ] = None,
 ) -> EncounterDetailOut:
-    """Upload an encounter with its photos; match candidates are computed in the background."""
+    """Upload an encounter with its photos; match candidates are computed in the background,
+    optionally restricted to individuals matching the ``filter_*`` fields."""
     info = EncounterInfo(date, location or None, observer or None, notes, label or None)
-    encounter, images = await upload_encounter(request, who, photos, info)
+    parts = (filter_species, filter_location, filter_date_from, filter_date_to)
+    filters = (
+        MatchFilter(filter_species or None, filter_location or None, *parts[2:])
+        if any(parts)
+        else None
+    )
+    encounter, images = await upload_encounter(request, who, photos, info, filters)
     return EncounterDetailOut(
         **EncounterOut.of(encounter).model_dump(),
         images=images_out(request, images),
