@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from photoid.deep import DeepEngine
-from photoid.deep.auto_threshold import fit_gallery_threshold, leave_one_out_truth
-from photoid.metrics import NEW_INDIVIDUAL
+from photoid.deep.auto_threshold import fit_gallery_threshold
+from photoid.errors import PhotoidError
 from photoid.models import Embedder
 from photoid.models.embedder import EmbedderConfig
 
@@ -26,11 +26,6 @@ def engine() -> DeepEngine:
         _unit(0, 10, 80, 90, 45), ["A", "A", "B", "B", "C"], ["a0", "a1", "b0", "b1", "c0"]
     )
     return engine
-
-
-def test_an_identity_with_one_photo_is_new_when_left_out() -> None:
-    truth = leave_one_out_truth(["A", "B", "A", "C"])
-    assert truth == ["A", NEW_INDIVIDUAL, "A", NEW_INDIVIDUAL]
 
 
 def test_leave_one_out_ranks_without_the_photo_itself(engine: DeepEngine) -> None:
@@ -58,11 +53,19 @@ def test_the_threshold_separates_known_from_new_photos(engine: DeepEngine) -> No
     assert "y" not in mixed.thresholds.per_species  # only 2 photos
 
 
-def test_without_singletons_no_query_is_called_new(engine: DeepEngine) -> None:
+def test_without_singletons_new_queries_leave_a_whole_identity_out(engine: DeepEngine) -> None:
     embedder = engine.embedder
     closed = DeepEngine(embedder, 32)
     closed.gallery.add(_unit(0, 10, 80, 90), ["A", "A", "B", "B"], ["a0", "a1", "b0", "b1"])
     fit = fit_gallery_threshold(closed)
-    assert fit is not None and fit.new == 0
-    assert fit.thresholds.global_threshold == -np.inf
+    # 4 known queries (each scoring cos 10 for its own identity) and 0.2 / 0.8 x 4 = 1 new one:
+    # a photo with its identity removed, whose best other identity scores cos 70 or cos 80.
+    assert fit is not None and (fit.queries, fit.new) == (5, 1)
+    threshold = fit.thresholds.global_threshold
+    assert np.cos(np.deg2rad(70)) < threshold <= np.cos(np.deg2rad(10)) + 1e-6
+    assert fit.thresholds.map5[""] == 1.0
+    never = fit_gallery_threshold(closed, new_fraction=0.0)
+    assert never is not None and never.new == 0 and never.thresholds.global_threshold == -np.inf
+    with pytest.raises(PhotoidError, match="new_fraction"):
+        fit_gallery_threshold(closed, new_fraction=1.0)
     assert fit_gallery_threshold(DeepEngine(embedder, 32)) is None
