@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
 from photoid.deep.embed import Box, embed_images, load_embedder
-from photoid.deep.gallery import Aggregate, Gallery, answers, with_warnings
+from photoid.deep.gallery import Aggregate, Gallery, answers, embed_labelled, with_warnings
 from photoid.local.results import Identification
 from photoid.models import Embedder
 from photoid.search import VectorIndex
@@ -116,23 +114,11 @@ class DeepEngine:
 
         ``bboxes`` crop the photos when the model was trained on crops (``use_bbox``).
         """
-        keep = [i for i, name in enumerate(identities) if name != UNKNOWN_IDENTITY]
-        labels = list(names) if names is not None else [str(p) for p in paths]
-        boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
-        vectors, errors = self.embed(
-            [paths[i] for i in keep], [boxes[i] for i in keep], progress=progress
+        vectors, kept = embed_labelled(
+            self.embed, paths, identities, bboxes, names, self.skipped, progress
         )
-        good = [j for j, error in enumerate(errors) if error is None]
-        for j, error in enumerate(errors):
-            if error is not None:
-                self.skipped.append(labels[keep[j]])
-                warnings.warn(f"skipped gallery image: {error}", stacklevel=2)
-        self.gallery.add(
-            vectors[good],
-            [identities[keep[j]] for j in good],
-            [labels[keep[j]] for j in good],
-        )
-        return len(good)
+        self.gallery.add(vectors[kept.rows], kept.identities, kept.names)
+        return len(kept.rows)
 
     def identify(
         self,

@@ -3,18 +3,16 @@ identity scores averaged over the models (e.g. the fold models of ``photoid trai
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
 from photoid.deep.embed import Box, load_embedder
 from photoid.deep.engine import DeepEngine
-from photoid.deep.gallery import Aggregate, Gallery, answers, with_warnings
+from photoid.deep.gallery import Aggregate, Gallery, answers, embed_labelled, with_warnings
 from photoid.errors import PhotoidError
 from photoid.local.results import Identification
 from photoid.search import IdentityRanking
@@ -129,22 +127,12 @@ class DeepEnsemble:
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Embed and add labelled photos (``unknown`` ones are left out); returns how many."""
-        keep = [i for i, name in enumerate(identities) if name != UNKNOWN_IDENTITY]
-        labels = list(names) if names is not None else [str(p) for p in paths]
-        boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
-        vectors, errors = self.embed(
-            [paths[i] for i in keep], [boxes[i] for i in keep], progress=progress
+        vectors, kept = embed_labelled(
+            self.embed, paths, identities, bboxes, names, self.skipped, progress
         )
-        good = [j for j, error in enumerate(errors) if error is None]
-        for j, error in enumerate(errors):
-            if error is not None:
-                self.skipped.append(labels[keep[j]])
-                warnings.warn(f"skipped gallery image: {error}", stacklevel=2)
-        kept_identities = [identities[keep[j]] for j in good]
-        kept_names = [labels[keep[j]] for j in good]
         for gallery, own in zip(self.galleries, self._per_gallery(vectors), strict=True):
-            gallery.add(own[good], kept_identities, kept_names)
-        return len(good)
+            gallery.add(own[kept.rows], kept.identities, kept.names)
+        return len(kept.rows)
 
     def identify(
         self,

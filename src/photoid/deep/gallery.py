@@ -4,15 +4,20 @@ its own ranking (leave-one-out), which the new-individual threshold fit needs.""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeVar
 
 import numpy as np
 
+from photoid.data.schema import UNKNOWN_IDENTITY
+from photoid.deep.embed import Box
 from photoid.local.results import Candidate, Identification, Match
 from photoid.search import IdentityRanking, VectorIndex, rank_identities_by_images
 
 Aggregate = Literal["max", "centroid"]
+V = TypeVar("V")  # one embedding array, or one per model of an ensemble
 _EMPTY = np.zeros((0, 2), np.float32)
 
 
@@ -159,3 +164,39 @@ def with_warnings(
             warnings.warn(f"skipped query: {error}", stacklevel=3)
             result[i] = Identification(result[i].query, warning=error)
     return result
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Which labelled photos embedded: ``rows`` index the embedding arrays; ``identities`` and
+    ``names`` are theirs, in the same order."""
+
+    rows: list[int]
+    identities: list[str]
+    names: list[str]
+
+
+def embed_labelled(
+    embed: Callable[..., tuple[V, list[str | None]]],
+    paths: Sequence[Path],
+    identities: Sequence[str],
+    bboxes: Sequence[Box | None] | None,
+    names: Sequence[str] | None,
+    skipped: list[str],
+    progress: Callable[[int], None] | None = None,
+) -> tuple[V, Embedded]:
+    """Embed the photos of known identity (``unknown`` ones are left out) with
+    ``embed(paths, boxes, progress=...) -> (vectors, errors)``; a photo that fails is warned
+    about and its name appended to ``skipped``."""
+    keep = [i for i, name in enumerate(identities) if name != UNKNOWN_IDENTITY]
+    labels = list(names) if names is not None else [str(p) for p in paths]
+    boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
+    vectors, errors = embed([paths[i] for i in keep], [boxes[i] for i in keep], progress=progress)
+    good = [j for j, error in enumerate(errors) if error is None]
+    for j, error in enumerate(errors):
+        if error is not None:
+            skipped.append(labels[keep[j]])
+            warnings.warn(f"skipped gallery image: {error}", stacklevel=3)
+    return vectors, Embedded(
+        good, [identities[keep[j]] for j in good], [labels[keep[j]] for j in good]
+    )
