@@ -29,9 +29,13 @@ from photoid.train.fit import fit
 
 RUNS = (
     ("LionData", "wd_split", []),
-    # 10 identities only: 8 per batch with 8 photos each.
+    # 10 and 9 training identities: 8 per batch with 8 photos each.
     ("CTai_subset", "wd_split", ["identities_per_batch=8", "images_per_identity=8"]),
-    ("KoiVideo", "original_split", ["use_bbox=false"]),
+    (
+        "KoiVideo",
+        "original_split",
+        ["use_bbox=false", "identities_per_batch=8", "images_per_identity=8"],
+    ),
 )
 
 
