@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -43,12 +44,8 @@ def import_command(
     url: UrlOption = None,
 ) -> None:
     """Start an empty catalog from a labelled dataset in the native format."""
-    catalog = open_catalog(data, url)
-    try:
-        with stage_progress() as progress:
-            summary = import_dataset(catalog, dataset, progress=progress)
-    finally:
-        catalog.close()
+    with closing(open_catalog(data, url)) as catalog, stage_progress() as progress:
+        summary = import_dataset(catalog, dataset, progress=progress)
     typer.echo(
         f"Imported {summary.images} images, {summary.individuals} individuals and "
         f"{summary.encounters} encounters into {data} (undo with change #{summary.audit_id})"
@@ -62,12 +59,8 @@ def export_command(
     url: UrlOption = None,
 ) -> None:
     """Write the catalog as a dataset in the native format, images included."""
-    catalog = open_catalog(data, url)
-    try:
-        with stage_progress() as progress:
-            metadata = export_dataset(catalog, out, progress=progress)
-    finally:
-        catalog.close()
+    with closing(open_catalog(data, url)) as catalog, stage_progress() as progress:
+        metadata = export_dataset(catalog, out, progress=progress)
     typer.echo(f"Wrote {metadata}")
 
 
