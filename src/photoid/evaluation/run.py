@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from photoid.metrics import (
     NEW_INDIVIDUAL,
     known_new_accuracy,
     map_at_k,
+    reliability_curve,
     threshold_sweep,
     top_k_accuracy,
 )
@@ -41,6 +42,10 @@ class EvaluationResult:
     ``predictions``: the top-5 identities per query after the new-individual decision.
     ``species_thresholds``: per-species thresholds used beside ``new_threshold`` (the global
     one); ``threshold_fit``: how an ``auto`` threshold was fitted, or None.
+    ``probabilities`` (calibrated engines only, else empty): per query, the probability that each
+    entry of its ``predictions`` is right (``new_individual`` included), same order;
+    ``new_probability``: per query, the probability that it shows a new individual;
+    ``calibration``: how the calibration was fitted (JSON-ready), or None.
     """
 
     method: str
@@ -64,6 +69,38 @@ class EvaluationResult:
     skipped: list[str] = field(default_factory=list)
     species_thresholds: dict[str, float] = field(default_factory=dict)
     threshold_fit: dict[str, Any] | None = None
+    probabilities: list[list[float]] = field(default_factory=list)
+    new_probability: list[float] = field(default_factory=list)
+    calibration: dict[str, Any] | None = None
+
+    def with_calibration(
+        self,
+        probabilities: list[list[float]],
+        new_probability: list[float],
+        calibration: dict[str, Any] | None,
+    ) -> EvaluationResult:
+        """A copy carrying calibrated probabilities (see the class docstring)."""
+        return replace(
+            self,
+            probabilities=probabilities,
+            new_probability=new_probability,
+            calibration=calibration,
+        )
+
+    def held_out_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every prediction with a probability, as ``(P,)`` float64 probabilities, ``(P,)`` bool
+        outcomes (the entry is the query's answer) and ``(P,)`` int64 ranks (0-based)."""
+        p: list[float] = []
+        right: list[bool] = []
+        rank: list[int] = []
+        for truth, names, values in zip(
+            self.truth, self.predictions, self.probabilities, strict=False
+        ):
+            for j, (name, value) in enumerate(zip(names, values, strict=False)):
+                p.append(value)
+                right.append(name == truth)
+                rank.append(j)
+        return np.asarray(p, np.float64), np.asarray(right, bool), np.asarray(rank, np.int64)
 
     def summary(self) -> dict[str, Any]:
         """The numbers as one JSON-ready dict (the CLI prints it as its last line)."""
@@ -92,7 +129,24 @@ class EvaluationResult:
             }
         if self.threshold_fit is not None:
             summary["new_threshold_fit"] = self.threshold_fit
+        if self.probabilities:
+            summary.update(_calibration_numbers(self))
+        if self.calibration is not None:
+            summary["calibration"] = self.calibration
         return summary
+
+
+def _calibration_numbers(result: EvaluationResult, bins: int = 15) -> dict[str, Any]:
+    """Held-out expected calibration error of the query answers' probabilities: over every
+    top-5 entry (``ece``) and over the first one only (``ece_top1``)."""
+    p, right, rank = result.held_out_pairs()
+    if p.size == 0:
+        return {}
+    first = rank == 0
+    return {
+        "ece": round(reliability_curve(p, right, bins).ece, 4),
+        "ece_top1": round(reliability_curve(p[first], right[first], bins).ece, 4),
+    }
 
 
 def _round(value: float) -> float | None:
@@ -260,6 +314,48 @@ def _score(
     skipped: list[str],
     threshold_fit: dict[str, Any] | None = None,
 ) -> EvaluationResult:
+    ranked = [[c.identity for c in a.candidates] for a in answers]
+    if thresholds is None:
+        predictions = [list(r[:5]) for r in ranked]
+    else:
+        scores = np.array([_padded([c.score for c in a.candidates]) for a in answers])
+        species = queries.cells("species")
+        predictions = [
+            [str(x) for x in row] for row in apply_thresholds(ranked, scores, thresholds, species)
+        ]
+    result = score_answers(
+        method,
+        dataset,
+        split_column,
+        queries,
+        answers,
+        gallery_identities,
+        predictions,
+        times,
+        skipped,
+    )
+    return replace(
+        result,
+        new_threshold=None if thresholds is None else thresholds.global_threshold,
+        species_thresholds={} if thresholds is None else dict(thresholds.per_species),
+        threshold_fit=threshold_fit,
+    )
+
+
+def score_answers(
+    method: str,
+    dataset: Dataset,
+    split_column: str,
+    queries: Dataset,
+    answers: list[Identification],
+    gallery_identities: list[str],
+    predictions: list[list[str]],
+    times: tuple[float, float, float],
+    skipped: list[str],
+) -> EvaluationResult:
+    """Score final top-5 ``predictions`` (``new_individual`` already placed) of the ``queries``
+    rows; ``answers`` give the candidate scores for the oracle threshold; ``times``:
+    (started, gallery built, queries answered) from ``time.perf_counter``."""
     known = set(gallery_identities)
     truth = [
         name if name in known and name != UNKNOWN_IDENTITY else NEW_INDIVIDUAL
@@ -268,13 +364,6 @@ def _score(
     ranked = [[c.identity for c in a.candidates] for a in answers]
     scores = np.array([_padded([c.score for c in a.candidates]) for a in answers])
     oracle_threshold, oracle_map = threshold_sweep(truth, ranked, scores).best
-    if thresholds is None:
-        predictions = [list(r[:5]) for r in ranked]
-    else:
-        species = queries.cells("species")
-        predictions = [
-            [str(x) for x in row] for row in apply_thresholds(ranked, scores, thresholds, species)
-        ]
     acc_known, acc_new = known_new_accuracy(truth, predictions)
     started, built, finished = times
     return EvaluationResult(
@@ -288,7 +377,7 @@ def _score(
         map5=map_at_k(truth, predictions, 5),
         acc_known=acc_known,
         acc_new=acc_new,
-        new_threshold=None if thresholds is None else thresholds.global_threshold,
+        new_threshold=None,
         oracle_threshold=oracle_threshold,
         oracle_map5=oracle_map,
         seconds=finished - built,
@@ -297,8 +386,6 @@ def _score(
         predictions=predictions,
         identifications=answers,
         skipped=skipped,
-        species_thresholds={} if thresholds is None else dict(thresholds.per_species),
-        threshold_fit=threshold_fit,
     )
 
 

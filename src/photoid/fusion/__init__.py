@@ -1,0 +1,20 @@
+"""Fused, calibrated identification: local features, colour and deep embeddings, each engine's
+scores calibrated into probabilities and stacked, with the probability of a new individual."""
+
+from photoid.fusion.engine import FusedAnswers, FusedConfig, FusedEngine, Queries
+from photoid.fusion.run import decide, evaluate_fused, load_deep
+from photoid.fusion.stack import CandidatePairs, FusionModel, fit_fusion, shortlist
+
+__all__ = [
+    "CandidatePairs",
+    "FusedAnswers",
+    "FusedConfig",
+    "FusedEngine",
+    "FusionModel",
+    "Queries",
+    "decide",
+    "evaluate_fused",
+    "fit_fusion",
+    "load_deep",
+    "shortlist",
+]

@@ -1,0 +1,355 @@
+"""The fused engine: local features, colour and (when a model exists) deep embeddings, each
+calibrated, combined into one probability per candidate, with the probability of a new individual.
+
+Per query: every engine scores every gallery identity (:mod:`photoid.fusion.scores`); the
+candidates are the identities some engine ranks among its ``shortlist`` best (the local engine's
+own answer is already geometrically verified over its vote shortlist); the fusion model
+(:mod:`photoid.fusion.stack`) turns their scores into probabilities. It is fitted when the
+engine is built, on calibration queries with known answers: photos the engines never saw
+(``calibration``, e.g. a split's ``val`` rows) or, without them, gallery photos each left out of
+every engine's gallery (leave-one-out). Leave-one-out is honest for the local and colour
+engines, which learn nothing; a deep model trained on the gallery knows those photos, so give it
+calibration photos it was not trained on.
+
+The new-individual probability (:mod:`photoid.decide.open_set`) is fitted on the same queries:
+each also plays a new individual by dropping its own identity from its candidates, and a photo
+whose identity has no other gallery photo always does.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from photoid.appearance import ColourEngine
+from photoid.calibrate.calibrator import Method
+from photoid.data.table import Dataset
+from photoid.decide.open_set import NewIndividualModel, fit_new_individual
+from photoid.deep.auto_threshold import DEFAULT_NEW_FRACTION
+from photoid.deep.engine import DeepEngine
+from photoid.errors import PhotoidError
+from photoid.fusion.scores import ScoreTable, answer_table, global_table
+from photoid.fusion.stack import CandidatePairs, FusionModel, fit_fusion, shortlist
+from photoid.local.config import LocalConfig
+from photoid.local.engine import LocalEngine
+from photoid.local.extraction import extract_many
+from photoid.local.results import Candidate, Identification, Match
+from photoid.progress import StageProgress, stage_callback
+
+Progress = Callable[[int], None]
+_EMPTY = np.zeros((0, 2), np.float32)
+
+
+@dataclass(frozen=True)
+class FusedConfig:
+    """``shortlist``: identities each engine puts forward per query; ``calibration_queries``:
+    gallery photos used by leave-one-out at most (drawn with ``seed``); ``method``: each
+    engine's calibrator; ``colour``: use the colour engine; ``columns``: ranked candidates kept
+    per query for the new-individual model."""
+
+    shortlist: int = 10
+    calibration_queries: int = 300
+    method: Method = "isotonic"
+    colour: bool = True
+    seed: int = 0
+    columns: int = 5
+
+    def __post_init__(self) -> None:
+        if self.shortlist < 1 or self.calibration_queries < 2 or self.columns < 2:
+            raise PhotoidError(
+                "fusion: shortlist must be >= 1, calibration_queries and columns >= 2"
+            )
+
+
+@dataclass(frozen=True)
+class Queries:
+    """Photos to identify: paths and the optional per-photo cells of a dataset."""
+
+    paths: list[Path]
+    names: list[str]
+    bboxes: list[Any] | None = None
+    viewpoints: list[Any] | None = None
+    species: list[Any] | None = None
+
+    def take(self, rows: Sequence[int]) -> Queries:
+        """The photos at positions ``rows``."""
+
+        def pick(cells: list[Any] | None) -> list[Any] | None:
+            return None if cells is None else [cells[r] for r in rows]
+
+        return Queries(
+            [self.paths[r] for r in rows],
+            [self.names[r] for r in rows],
+            pick(self.bboxes),
+            pick(self.viewpoints),
+            pick(self.species),
+        )
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> Queries:
+        return cls(
+            dataset.paths(),
+            [str(n) for n in dataset.table["image"]],
+            dataset.cells("bbox"),
+            dataset.cells("viewpoint"),
+            dataset.cells("species"),
+        )
+
+
+@dataclass(frozen=True)
+class FusedAnswers:
+    """Answers to ``n`` queries: ``answers[i]`` candidates best first, each ``score`` the fused
+    probability that it is the query's individual; ``new_probability``: ``(n,)`` float64, or
+    None when the engine has no new-individual model."""
+
+    answers: list[Identification]
+    new_probability: np.ndarray | None
+
+
+@dataclass
+class FusedEngine:
+    """Build with :meth:`build`; ask with :meth:`identify`."""
+
+    local: LocalEngine
+    gallery: Queries
+    globals: dict[str, ColourEngine | DeepEngine]
+    universe: list[str]
+    config: FusedConfig
+    fusion: FusionModel | None = None
+    new_model: NewIndividualModel | None = None
+    calibration: dict[str, object] = field(default_factory=dict)
+    top: int = 5
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        return ("local", *self.globals)
+
+    @classmethod
+    def build(
+        cls,
+        gallery: Dataset,
+        *,
+        local_config: LocalConfig | None = None,
+        cache_dir: Path | None = None,
+        deep: DeepEngine | None = None,
+        calibration: Dataset | None = None,
+        config: FusedConfig | None = None,
+        progress: StageProgress | None = None,
+    ) -> FusedEngine:
+        """Build the engines' galleries from ``gallery`` (``deep``: an engine whose gallery is
+        already these rows) and fit the fusion and new-individual models."""
+        config = config or FusedConfig()
+        local_config = (local_config or LocalConfig()).with_overrides(
+            top=max(LocalConfig().top, 5 * config.shortlist)
+        )
+        local = LocalEngine.from_dataset(
+            gallery, local_config, cache_dir, stage_callback(progress, "gallery", len(gallery))
+        )
+        globals_: dict[str, ColourEngine | DeepEngine] = {}
+        if config.colour:
+            globals_["colour"] = ColourEngine.from_dataset(
+                gallery,
+                use_bbox=local_config.use_bbox,
+                progress=stage_callback(progress, "colour", len(gallery)),
+            )
+        if deep is not None:
+            globals_["deep"] = deep
+        names = set(local.identities)
+        for member in globals_.values():
+            names |= set(member.identities)
+        engine = cls(local, Queries.of(gallery), globals_, sorted(names), config)
+        engine._fit(calibration, progress)
+        return engine
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def tables(
+        self,
+        queries: Queries,
+        exclude: Sequence[str | None] | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[list[ScoreTable], list[Identification], list[str | None]]:
+        """Each engine's score table for the queries, the local answers (evidence) and each
+        query's load error (None when it was read). ``exclude[i]``: a gallery image name left
+        out of every engine's gallery for query ``i`` (leave-one-out)."""
+        count = len(queries.paths)
+        boxes = queries.bboxes or [None] * count
+        views = queries.viewpoints or [None] * count
+        extracted = extract_many(
+            queries.paths,
+            boxes,
+            self.local.config,
+            self.local.cache,
+        )
+        local_rows = {name: i for i, name in enumerate(self.local.images)}
+        answers: list[Identification] = []
+        errors: list[str | None] = []
+        for i, result in enumerate(extracted):
+            left_out = None if exclude is None or exclude[i] is None else exclude[i]
+            if result.features is None:
+                answers.append(Identification(queries.names[i], warning=result.error))
+                errors.append(result.error)
+            else:
+                view = None if views[i] is None else str(views[i])
+                answers.append(
+                    self.local.identify_features(
+                        queries.names[i],
+                        result.features,
+                        view,
+                        exclude=None if left_out is None else local_rows.get(left_out),
+                    )
+                )
+                errors.append(None)
+            if progress is not None:
+                progress(1)
+        tables = [answer_table(answers, self.universe)]
+        for name, engine in self.globals.items():
+            vectors, failed = engine.embed(queries.paths, boxes)
+            rows = {image: r for r, image in enumerate(engine.images)}
+            excluded = np.asarray(
+                [-1 if e is None else rows.get(e, -1) for e in (exclude or [None] * count)],
+                np.int64,
+            )
+            floor = 0.0 if name == "colour" else -1.0
+            tables.append(
+                global_table(engine.gallery, vectors, self.universe, exclude=excluded, floor=floor)
+            )
+            errors = [a or b for a, b in zip(errors, failed, strict=True)]
+        return tables, answers, errors
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def _fit(self, calibration: Dataset | None, progress: StageProgress | None) -> None:
+        counts = Counter(self.local.identities)
+        if calibration is not None and len(calibration) > 0:
+            queries = Queries.of(calibration)
+            truth = [str(t) for t in calibration.table["identity"]]
+            exclude: list[str | None] | None = None
+            source = "calibration rows"
+        else:
+            rows = self._loo_rows()
+            where = {name: i for i, name in enumerate(self.gallery.names)}
+            picked = [where[self.local.images[r]] for r in rows]
+            queries = self.gallery.take(picked)
+            truth = [self.local.identities[r] for r in rows]
+            exclude = [self.local.images[r] for r in rows]
+            source = "gallery leave-one-out"
+        step = stage_callback(progress, "calibration", len(queries.paths))
+        tables, _, errors = self.tables(queries, exclude, step)
+        good = [i for i, e in enumerate(errors) if e is None]
+        lookup = {name: c for c, name in enumerate(self.universe)}
+        # A photo whose identity has no other gallery photo (or none in the gallery) is new.
+        own = np.asarray(
+            [
+                lookup[t] if t in lookup and (exclude is None or counts[t] >= 2) else -1
+                for t in truth
+            ],
+            np.int64,
+        )
+        known = [i for i in good if own[i] >= 0]
+        pairs = shortlist(tables, self.config.shortlist)
+        keep = np.isin(pairs.query, known)
+        pairs = CandidatePairs(pairs.query[keep], pairs.column[keep])
+        same = pairs.column == own[pairs.query]
+        self.fusion = fit_fusion(self.engines, tables, pairs, same, method=self.config.method)
+        ranked = self._ranked(tables, own_removed=None)
+        dropped = self._ranked(tables, own_removed=own)
+        new_rows = [i for i in good if own[i] < 0]
+        known_p = np.stack([self._padded(ranked[i][1]) for i in known])
+        new_p = np.stack(
+            [self._padded(dropped[i][1]) for i in known]
+            + [self._padded(ranked[i][1]) for i in new_rows]
+        )
+        share = sum(1 for n in counts.values() if n == 1) / max(1, len(self.local.identities))
+        fraction = share if share > 0 else DEFAULT_NEW_FRACTION
+        self.new_model = fit_new_individual(known_p, new_p, new_fraction=fraction)
+        self.calibration = {
+            "source": source,
+            "queries": len(good),
+            "known": len(known),
+            "new": len(new_p),
+            "new_fraction": round(fraction, 4),
+            "pairs": len(pairs),
+            "engines": list(self.engines),
+            "weights": [round(w, 4) for w in self.fusion.weights],
+        }
+
+    def _loo_rows(self) -> list[int]:
+        """Gallery photos for leave-one-out: a seeded sample of ``calibration_queries``."""
+        order = np.random.default_rng(self.config.seed).permutation(len(self.local))
+        return sorted(order[: self.config.calibration_queries].tolist())
+
+    def _ranked(
+        self, tables: Sequence[ScoreTable], own_removed: np.ndarray | None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per query: candidate columns best first and their ``(columns,)`` probabilities
+        (0-padded), optionally with column ``own_removed[i]`` dropped from query ``i``."""
+        assert self.fusion is not None
+        pairs = shortlist(tables, self.config.shortlist)
+        if own_removed is not None:
+            keep = pairs.column != own_removed[pairs.query]
+            pairs = CandidatePairs(pairs.query[keep], pairs.column[keep])
+        probability = self.fusion.predict(tables, pairs)
+        n = tables[0].scores.shape[0]
+        out = []
+        for i in range(n):
+            mine = np.flatnonzero(pairs.query == i)
+            order = mine[np.argsort(-probability[mine], kind="stable")]
+            out.append((pairs.column[order], probability[order]))
+        return out
+
+    def _padded(self, values: np.ndarray) -> np.ndarray:
+        """The first ``columns`` probabilities, 0-padded."""
+        out = np.zeros(self.config.columns, np.float64)
+        top = values[: self.config.columns]
+        out[: top.size] = top
+        return out
+
+    # -- answering -----------------------------------------------------------------------
+
+    def identify(self, queries: Queries, progress: Progress | None = None) -> FusedAnswers:
+        """Fused candidates (``top`` of them) and the new-individual probability per query."""
+        assert self.fusion is not None
+        tables, local_answers, errors = self.tables(queries, None, progress)
+        ranked = self._ranked(tables, None)
+        answers: list[Identification] = []
+        for i, (columns, values) in enumerate(ranked):
+            if errors[i] is not None:
+                answers.append(Identification(queries.names[i], warning=errors[i]))
+                continue
+            evidence = {c.identity: c.best for c in local_answers[i].candidates}
+            candidates = [
+                Candidate(
+                    self.universe[c],
+                    float(p),
+                    evidence.get(self.universe[c]) or self._any_photo(self.universe[c]),
+                )
+                for c, p in zip(columns[: self.top].tolist(), values.tolist(), strict=False)
+            ]
+            answers.append(
+                Identification(queries.names[i], candidates, keypoints=local_answers[i].keypoints)
+            )
+        new = None
+        if self.new_model is not None:
+            padded = np.stack([self._padded(v) for _, v in ranked]) if ranked else None
+            species = None if queries.species is None else [_text(s) for s in queries.species]
+            new = np.zeros(0) if padded is None else self.new_model.predict(padded, species)
+        return FusedAnswers(answers, new)
+
+    def _any_photo(self, identity: str) -> Match:
+        """A gallery photo of ``identity`` shown when no keypoints verified it."""
+        for name, owner in zip(self.local.images, self.local.identities, strict=True):
+            if owner == identity:
+                return Match(name, 0.0, 0, _EMPTY, _EMPTY)
+        return Match("", 0.0, 0, _EMPTY, _EMPTY)
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value).strip() or None

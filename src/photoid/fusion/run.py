@@ -1,0 +1,115 @@
+"""The fused engine on a dataset split: the split's ``train`` rows are the gallery, its ``test``
+rows the queries and its ``val`` rows, when it has them, the calibration queries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from photoid.data.table import Dataset
+from photoid.decide.open_set import place_new_individual
+from photoid.deep.checkpoints import resolve_checkpoints
+from photoid.deep.engine import DeepEngine
+from photoid.errors import PhotoidError
+from photoid.evaluation.run import EvaluationResult, score_answers, split_rows
+from photoid.fusion.engine import FusedAnswers, FusedConfig, FusedEngine, Queries
+from photoid.local.config import LocalConfig
+from photoid.progress import StageProgress, stage_callback
+
+
+def load_deep(
+    model: Path | Sequence[Path] | None,
+    gallery: Dataset,
+    progress: StageProgress | None = None,
+) -> DeepEngine | None:
+    """The deep engine of one checkpoint (or run folder) over ``gallery``, or None."""
+    if model is None:
+        return None
+    checkpoints = resolve_checkpoints([model] if isinstance(model, Path) else list(model))
+    if len(checkpoints) != 1:
+        raise PhotoidError(
+            f"--method fused takes one deep model; {len(checkpoints)} checkpoints were given "
+            "(evaluate ensembles with --method deep)"
+        )
+    return DeepEngine.from_checkpoint(
+        checkpoints[0], gallery, progress=stage_callback(progress, "deep", len(gallery))
+    )
+
+
+def decide(
+    answers: FusedAnswers, insert_new: bool, k: int = 5
+) -> tuple[list[list[str]], list[list[float]]]:
+    """Top-``k`` identities per query and the probability that each is right; with
+    ``insert_new``, ``new_individual`` is placed where it maximises expected MAP@k."""
+    ranked = [[c.identity for c in a.candidates] for a in answers.answers]
+    width = max([k, *(len(r) for r in ranked)])
+    probabilities = np.zeros((len(ranked), width), np.float64)
+    for i, answer in enumerate(answers.answers):
+        values = [c.score for c in answer.candidates]
+        probabilities[i, : len(values)] = values
+    p_new = answers.new_probability
+    if insert_new and p_new is not None:
+        return place_new_individual(ranked, probabilities, p_new, k)
+    totals = np.maximum(1.0, probabilities.sum(axis=1))
+    return (
+        [list(r[:k]) for r in ranked],
+        [(probabilities[i, : min(k, len(r))] / totals[i]).tolist() for i, r in enumerate(ranked)],
+    )
+
+
+def evaluate_fused(
+    dataset: Dataset,
+    split_column: str,
+    *,
+    model: Path | Sequence[Path] | None = None,
+    config: LocalConfig | None = None,
+    cache_dir: Path | None = None,
+    new_threshold: Literal["auto"] | None = None,
+    fused: FusedConfig | None = None,
+    progress: StageProgress | None = None,
+) -> EvaluationResult:
+    """Build the fused engine on the split's gallery, identify its queries, score the answers.
+
+    ``new_threshold="auto"``: ``new_individual`` enters each top 5 where the calibrated
+    probability of a new individual maximises expected MAP@5; None: never.
+    """
+    gallery, queries = split_rows(dataset, split_column)
+    values = dataset.table[split_column]
+    calibration = dataset.subset((values == "val").to_numpy())
+    started = time.perf_counter()
+    engine = FusedEngine.build(
+        gallery,
+        local_config=config,
+        cache_dir=cache_dir,
+        deep=load_deep(model, gallery, progress),
+        calibration=calibration if len(calibration) else None,
+        config=fused,
+        progress=progress,
+    )
+    built = time.perf_counter()
+    answers = engine.identify(
+        Queries.of(queries), stage_callback(progress, "queries", len(queries))
+    )
+    finished = time.perf_counter()
+    predictions, probabilities = decide(answers, new_threshold == "auto")
+    result = score_answers(
+        "fused",
+        dataset,
+        split_column,
+        queries,
+        answers.answers,
+        engine.local.identities,
+        predictions,
+        (started, built, finished),
+        engine.local.skipped,
+    )
+    new = answers.new_probability
+    return result.with_calibration(
+        probabilities,
+        [] if new is None else [float(v) for v in new],
+        dict(engine.calibration),
+    )
