@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/deep_accuracy.py [--datasets ../shared/datasets] [--out FILE.md]
         [--minutes 15] [--only NAME ...] [--set KEY=VALUE ...] [--work DIR]
 
-For each dataset: train the from-scratch recipe of ``deep_synthetic.py`` on the split's train
-rows (no validation rows: the test rows stay unseen), stop at ``--minutes`` of wall time or the
-recipe's epochs, embed the train rows as the gallery and score the test rows (top-1, MAP@5).
+For each dataset: train the from-scratch recipe (``photoid.train.recipes.recipe_for``) on the
+split's train rows (no validation rows: the test rows stay unseen), stop at ``--minutes`` of
+wall time or the recipe's epochs, embed the train rows as the gallery and score the test rows
+(top-1, MAP@5).
 No pretrained weights are used (none can be downloaded on the machines this ran on); with
 ImageNet weights (``--set pretrained=true`` where online) the same script measures fine-tuning.
 KoiVideo's bbox column is in video-frame coordinates, so its crops are used whole.
@@ -20,23 +21,14 @@ import time
 from pathlib import Path
 
 from _machine import describe
-from deep_synthetic import RECIPE
 
 from photoid.data import load_dataset
 from photoid.evaluation import evaluate_deep
 from photoid.train.config import resolve_config
 from photoid.train.fit import fit
+from photoid.train.recipes import FROM_SCRATCH, recipe_for
 
-RUNS = (
-    ("LionData", "wd_split", []),
-    # 10 and 9 training identities: 8 per batch with 8 photos each.
-    ("CTai_subset", "wd_split", ["identities_per_batch=8", "images_per_identity=8"]),
-    (
-        "KoiVideo",
-        "original_split",
-        ["use_bbox=false", "identities_per_batch=8", "images_per_identity=8"],
-    ),
-)
+RUNS = (("LionData", "wd_split"), ("CTai_subset", "wd_split"), ("KoiVideo", "original_split"))
 
 
 def main() -> None:
@@ -52,10 +44,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows = []
-    for name, column, overrides in RUNS:
+    for name, column in RUNS:
         if args.only and name not in args.only:
             continue
-        settings = [*RECIPE, *overrides, f"max_minutes={args.minutes}", *args.settings]
+        settings = [*recipe_for(name, args.minutes), *args.settings]
         config = resolve_config(None, settings)
         data = load_dataset(args.datasets / name)
         train = data.subset((data.table[column] == "train").to_numpy())
@@ -73,7 +65,8 @@ def main() -> None:
     table = "\n".join(
         [
             f"Machine: {describe()}. Command: `{' '.join(['python', *sys.argv])}`",
-            f"Recipe: `{' '.join([*RECIPE, *args.settings])}`",
+            f"Recipe: `{' '.join([*FROM_SCRATCH, *args.settings])}` (per-dataset changes: "
+            "`photoid.train.recipes.DATASET_SETTINGS`)",
             "",
             "| dataset | split | gallery | queries | epochs | train min | top-1 | MAP@5 | top-5 |",
             "|---|---|---|---|---|---|---|---|---|",

@@ -4,8 +4,9 @@
         [--individuals 40] [--images-per 50] [--size 384] [--set KEY=VALUE ...]
 
 Makes a synthetic dataset (``photoid synth``), holds out 20% of the individuals as new, trains
-the recipe below from scratch on the training photos of the known individuals (no validation
-rows: nothing of the queries is seen before the test), then scores two query sets:
+the recipe ``photoid.train.recipes.FROM_SCRATCH`` from scratch on the training photos of the
+known individuals (no validation rows: nothing of the queries is seen before the test), then
+scores two query sets:
 
 - ``known``: the held-out photos of known individuals (top-1, MAP@5);
 - ``open``: the same queries plus photos of the unseen individuals, which make up 20% of the
@@ -34,28 +35,7 @@ from photoid.data.table import save_metadata
 from photoid.evaluation import evaluate_deep
 from photoid.train.config import resolve_config
 from photoid.train.fit import fit
-
-# The from-scratch CPU recipe: a small, fast backbone (MobileNetV3-small trains at ~230 img/s
-# at 128 px on 2 cores, ResNet-18 at ~40) on the animal crops, plain softmax over the
-# identities on the BN-neck features (the Turtle Recall winner's formulation; margin heads
-# converged slower from scratch), light augmentation (the heavy policy's blur and noise wipe out
-# spots a few pixels wide: 0.575 top-1 against 0.812 at 160 px), 192 px (0.841; spots need
-# resolution), one learning rate for all parameters.
-RECIPE = [
-    "backbone=mobilenetv3_small_100",
-    "image_size=192",
-    "embedding_size=256",
-    "head=softmax",
-    "policy=light",
-    "identities_per_batch=16",
-    "images_per_identity=4",
-    "lr=0.002",
-    "head_lr_multiplier=1",
-    "epochs=38",
-    "workers=2",
-    "checkpoint_every_steps=0",
-    "max_minutes=10",
-]
+from photoid.train.recipes import FROM_SCRATCH
 
 
 def make_splits(dataset_root: Path, seed: int) -> None:
@@ -107,7 +87,7 @@ def main() -> None:
         )
         make_splits(root, args.seed)
     data = load_dataset(root)
-    config = resolve_config(None, [*RECIPE, *args.settings])
+    config = resolve_config(None, [*FROM_SCRATCH, *args.settings])
     train = data.subset((data.table["open_split"] == "train").to_numpy())
     started = time.perf_counter()
     result = fit(train, config, args.work / "run", progress=False)
@@ -120,7 +100,7 @@ def main() -> None:
     table = "\n".join(
         [
             f"Machine: {describe()}. Command: `{' '.join(['python', *sys.argv])}`",
-            f"Recipe: `{' '.join([*RECIPE, *args.settings])}`",
+            f"Recipe: `{' '.join([*FROM_SCRATCH, *args.settings])}`",
             "",
             "| data | train photos | epochs | train s | known queries | top-1 known "
             "| MAP@5 known | open queries (20% new) | MAP@5 open | acc known | acc new |",

@@ -68,6 +68,7 @@ def main() -> None:
 # Command modules register themselves on import; they must come after ``app`` and ``data_app``.
 import photoid.cli.serve  # noqa: E402, F401
 from photoid.cli import (  # noqa: E402, F401
+    benchmark,
     catalog,
     check,
     convert,

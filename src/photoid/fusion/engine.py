@@ -124,6 +124,7 @@ class FusedEngine:
     new_model: NewIndividualModel | None = None
     calibration: dict[str, object] = field(default_factory=dict)
     top: int = 5
+    positions: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -162,7 +163,15 @@ class FusedEngine:
         names = set(local.identities)
         for member in globals_.values():
             names |= set(member.identities)
-        engine = cls(local, Queries.of(gallery), globals_, sorted(names), config)
+        images = [str(n) for n in gallery.table["image"]]
+        owners = [str(t) for t in gallery.table["identity"]]
+        positions = {
+            key: _positions(member.images, member.identities, images, owners)
+            for key, member in {"local": local, **globals_}.items()
+        }
+        engine = cls(
+            local, Queries.of(gallery), globals_, sorted(names), config, positions=positions
+        )
         engine._fit(calibration, progress)
         return engine
 
@@ -171,12 +180,12 @@ class FusedEngine:
     def tables(
         self,
         queries: Queries,
-        exclude: Sequence[str | None] | None = None,
+        exclude: Sequence[int | None] | None = None,
         progress: Progress | None = None,
     ) -> tuple[list[ScoreTable], list[Identification], list[str | None]]:
         """Each engine's score table for the queries, the local answers (evidence) and each
-        query's load error (None when it was read). ``exclude[i]``: a gallery image name left
-        out of every engine's gallery for query ``i`` (leave-one-out)."""
+        query's load error (None when it was read). ``exclude[i]``: a gallery position (row of
+        :attr:`gallery`) left out of every engine's gallery for query ``i`` (leave-one-out)."""
         count = len(queries.paths)
         boxes = queries.bboxes or [None] * count
         views = queries.viewpoints or [None] * count
@@ -186,7 +195,10 @@ class FusedEngine:
             self.local.config,
             self.local.cache,
         )
-        local_rows = {name: i for i, name in enumerate(self.local.images)}
+        engine_rows = {
+            key: {p: r for r, p in enumerate(kept)} for key, kept in self.positions.items()
+        }
+        local_rows = engine_rows["local"]
         answers: list[Identification] = []
         errors: list[str | None] = []
         for i, result in enumerate(extracted):
@@ -210,7 +222,7 @@ class FusedEngine:
         tables = [answer_table(answers, self.universe)]
         for name, engine in self.globals.items():
             vectors, failed = engine.embed(queries.paths, boxes)
-            rows = {image: r for r, image in enumerate(engine.images)}
+            rows = engine_rows[name]
             excluded = np.asarray(
                 [-1 if e is None else rows.get(e, -1) for e in (exclude or [None] * count)],
                 np.int64,
@@ -229,15 +241,14 @@ class FusedEngine:
         if calibration is not None and len(calibration) > 0:
             queries = Queries.of(calibration)
             truth = [str(t) for t in calibration.table["identity"]]
-            exclude: list[str | None] | None = None
+            exclude: Sequence[int | None] | None = None
             source = "calibration rows"
         else:
             rows = self._loo_rows()
-            where = {name: i for i, name in enumerate(self.gallery.names)}
-            picked = [where[self.local.images[r]] for r in rows]
+            picked = [self.positions["local"][r] for r in rows]
             queries = self.gallery.take(picked)
             truth = [self.local.identities[r] for r in rows]
-            exclude = [self.local.images[r] for r in rows]
+            exclude = picked
             source = "gallery leave-one-out"
         step = stage_callback(progress, "calibration", len(queries.paths))
         tables, _, errors = self.tables(queries, exclude, step)
@@ -290,6 +301,8 @@ class FusedEngine:
         """Per query: candidate columns best first and their ``(columns,)`` probabilities
         (0-padded), optionally with column ``own_removed[i]`` dropped from query ``i``."""
         assert self.fusion is not None
+        if own_removed is not None:
+            tables = [_without_own(table, own_removed) for table in tables]
         pairs = shortlist(tables, self.config.shortlist)
         if own_removed is not None:
             keep = pairs.column != own_removed[pairs.query]
@@ -347,6 +360,31 @@ class FusedEngine:
             if owner == identity:
                 return Match(name, 0.0, 0, _EMPTY, _EMPTY)
         return Match("", 0.0, 0, _EMPTY, _EMPTY)
+
+
+def _without_own(table: ScoreTable, own: np.ndarray) -> ScoreTable:
+    """``table`` ranked as if query ``i``'s identity ``own[i]`` (-1: none) were not in the
+    gallery: the identities ranked below it move up one."""
+    rows = np.flatnonzero(own >= 0)
+    ranks = table.ranks.copy()
+    ranks[rows] -= ranks[rows] > ranks[rows, own[rows]][:, None]
+    return ScoreTable(table.scores, ranks)
+
+
+def _positions(
+    images: Sequence[str], owners: Sequence[str], names: Sequence[str], identities: Sequence[str]
+) -> list[int]:
+    """The gallery position of each engine photo. An engine holds the gallery's rows in order
+    less those it skipped (unknown identity, unreadable), so they are matched in order by image
+    name and identity (one photo may be listed once per box)."""
+    out: list[int] = []
+    p = 0
+    for image, owner in zip(images, owners, strict=True):
+        while names[p] != image or identities[p] != owner:
+            p += 1
+        out.append(p)
+        p += 1
+    return out
 
 
 def _text(value: object) -> str | None:

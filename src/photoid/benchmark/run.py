@@ -1,0 +1,240 @@
+"""Run every engine on every dataset, on its own split and on an open-set split.
+
+For each dataset (:mod:`photoid.benchmark.sources`) and each split
+(:mod:`photoid.benchmark.splits`), in this order: ``local`` (the local-feature engine),
+``deep`` (trained from scratch on the split's train rows with
+:func:`photoid.train.recipes.recipe_for` within a time budget, then evaluated), ``fused``
+(:func:`photoid.fusion.evaluate_fused`, with that deep model when ``deep`` ran too). On open
+splits ``new_individual`` is decided (threshold ``auto``: fitted on the gallery alone); on
+closed ones it is never inserted.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+from photoid.benchmark.machine import describe
+from photoid.benchmark.records import BenchmarkReport, RunRecord
+from photoid.benchmark.settings import local_settings
+from photoid.benchmark.sources import SYNTHETIC, BenchmarkDataset, resolve_dataset
+from photoid.benchmark.splits import BenchmarkSplit, closed_split, open_split
+from photoid.data.splits_apply import REFERENCE_VALUES
+from photoid.data.table import Dataset
+from photoid.demo import DemoSettings
+from photoid.errors import PhotoidError
+from photoid.evaluation import evaluate_deep, evaluate_local
+from photoid.fusion import evaluate_fused
+from photoid.progress import StageProgress
+from photoid.train.config import resolve_config
+from photoid.train.fit import fit
+from photoid.train.recipes import FROM_SCRATCH, recipe_for
+
+Method = Literal["local", "deep", "fused"]
+METHODS: tuple[Method, ...] = ("local", "deep", "fused")
+
+
+@dataclass(frozen=True)
+class BenchmarkOptions:
+    """``methods`` to run (always in the order of :data:`METHODS`); ``train_minutes``: the deep
+    engine's wall-time budget per dataset and split; ``train_settings``: ``key=value`` training
+    settings applied after the recipe; ``synthetic``: size and seed of the ``synthetic``
+    dataset."""
+
+    methods: tuple[Method, ...] = METHODS
+    train_minutes: float = 5.0
+    train_settings: tuple[str, ...] = ()
+    synthetic: DemoSettings = field(default_factory=DemoSettings)
+
+
+def parse_methods(text: str) -> tuple[Method, ...]:
+    """``"local,deep"`` -> ``("local", "deep")``; unknown or repeated names are an error."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in METHODS]
+    if unknown or not names or len(set(names)) != len(names):
+        raise PhotoidError(
+            f"--methods {text!r}: give a comma-separated list of distinct methods from "
+            f"{', '.join(METHODS)}"
+        )
+    return tuple(cast(Method, name) for name in names)
+
+
+def command_line(arguments: Sequence[str], options: BenchmarkOptions) -> str:
+    """The ``photoid benchmark`` command that repeats these runs (work and output paths left
+    out: they do not change the numbers)."""
+    words = ["photoid", "benchmark", *arguments, "--methods", ",".join(options.methods)]
+    if "deep" in options.methods:
+        words += ["--train-minutes", f"{options.train_minutes:g}"]
+    for setting in options.train_settings:
+        words += ["--set", setting]
+    return shlex.join(words)
+
+
+def run_benchmark(
+    arguments: Sequence[str],
+    work: Path,
+    options: BenchmarkOptions | None = None,
+    *,
+    on_result: Callable[[RunRecord], None] | None = None,
+    progress: StageProgress | None = None,
+) -> BenchmarkReport:
+    """Resolve each dataset argument (:func:`resolve_dataset`; none means ``synthetic``), run
+    :func:`run_dataset` on each, and return the report with the machine and the command.
+    ``work``: folder for the synthetic data, the feature cache and the training runs.
+    ``on_result`` is called with each record as its run finishes."""
+    options = options or BenchmarkOptions()
+    work.mkdir(parents=True, exist_ok=True)
+    names = list(arguments) or [SYNTHETIC]
+    records: list[RunRecord] = []
+    notes: list[str] = []
+    for name in names:
+        step = _stage(progress, f"{name}: rendering synthetic photos", options, name)
+        data = resolve_dataset(name, work, options.synthetic, progress=step)
+        notes.append(f"{data.name}: {data.note}")
+        records += run_dataset(data, work, options, on_result=on_result, progress=progress)
+    recipe = FROM_SCRATCH if "deep" in options.methods else ()
+    return BenchmarkReport(
+        describe(), command_line(arguments, options), tuple(records), tuple(notes), recipe
+    )
+
+
+def run_dataset(
+    data: BenchmarkDataset,
+    work: Path,
+    options: BenchmarkOptions,
+    *,
+    on_result: Callable[[RunRecord], None] | None = None,
+    progress: StageProgress | None = None,
+) -> list[RunRecord]:
+    """Every method of ``options`` on the dataset's own split, then on its open split; deep
+    models are trained under ``work/deep/<dataset>/<split>``."""
+    records = []
+    for split in (closed_split(data.dataset), open_split(data.dataset)):
+        checkpoint: Path | None = None
+        for method in [m for m in METHODS if m in options.methods]:
+            label = f"{data.name} · {split.label} · {method}"
+            staged = _prefixed(progress, label)
+            if method == "local":
+                record = _local(data.name, split, work, staged)
+            elif method == "deep":
+                record, checkpoint = _deep(data.name, split, work, options, staged)
+            else:
+                record = _fused(data.name, split, work, checkpoint, staged)
+            records.append(record)
+            if on_result is not None:
+                on_result(record)
+    return records
+
+
+def _local(
+    name: str, split: BenchmarkSplit, work: Path, progress: StageProgress | None
+) -> RunRecord:
+    config, changed = local_settings(name)
+    result = evaluate_local(
+        split.dataset,
+        split.column,
+        config,
+        cache_dir=work / "cache",
+        new_threshold="auto" if split.open else None,
+        progress=progress,
+    )
+    return RunRecord(name, split.label, "local", result.summary(), changed)
+
+
+def _deep(
+    name: str,
+    split: BenchmarkSplit,
+    work: Path,
+    options: BenchmarkOptions,
+    progress: StageProgress | None,
+) -> tuple[RunRecord, Path]:
+    train = _train_rows(split)
+    settings = [*recipe_for(name, options.train_minutes), *options.train_settings]
+    config = resolve_config(None, settings)
+    identities = len(set(train.labels[train.labels >= 0].tolist()))
+    if identities < config.identities_per_batch:
+        # Fewer training identities than a batch wants (a small dataset minus its unseen 20%).
+        settings.append(f"identities_per_batch={identities}")
+        config = resolve_config(None, settings)
+    if progress is not None:
+        progress(f"train ({options.train_minutes:g} min at most)", 0, 1)
+    started = time.perf_counter()
+    trained = fit(train, config, work / "deep" / _slug(name) / _slug(split.label), progress=False)
+    seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(f"train ({options.train_minutes:g} min at most)", 1, 1)
+    result = evaluate_deep(
+        split.dataset,
+        split.column,
+        trained.last_checkpoint,
+        new_threshold="auto" if split.open else None,
+        progress=progress,
+    )
+    changed = tuple(settings[len(FROM_SCRATCH) :])
+    record = RunRecord(
+        name, split.label, "deep", result.summary(), changed, seconds, trained.epochs
+    )
+    return record, trained.last_checkpoint
+
+
+def _fused(
+    name: str,
+    split: BenchmarkSplit,
+    work: Path,
+    checkpoint: Path | None,
+    progress: StageProgress | None,
+) -> RunRecord:
+    config, changed = local_settings(name)
+    result = evaluate_fused(
+        split.dataset,
+        split.column,
+        model=checkpoint,
+        config=config,
+        cache_dir=work / "cache",
+        new_threshold="auto" if split.open else None,
+        progress=progress,
+    )
+    model = () if checkpoint is None else ("model=deep run of this split",)
+    return RunRecord(name, split.label, "fused", result.summary(), (*changed, *model))
+
+
+def _train_rows(split: BenchmarkSplit) -> Dataset:
+    values = split.dataset.table[split.column]
+    return split.dataset.subset(values.isin(list(REFERENCE_VALUES)).to_numpy())
+
+
+def _prefixed(progress: StageProgress | None, label: str) -> StageProgress | None:
+    """``progress`` with each stage named ``"<label>: <stage>"`` (one bar per run and stage)."""
+    if progress is None:
+        return None
+    report = progress
+
+    def staged(stage: str, done: int, total: int) -> None:
+        report(f"{label}: {stage}", done, total)
+
+    return staged
+
+
+def _stage(
+    progress: StageProgress | None, stage: str, options: BenchmarkOptions, name: str
+) -> Callable[[int], None] | None:
+    """A counter of photos rendered for the synthetic data (its bar appears only when photos
+    are rendered; other datasets report nothing)."""
+    if progress is None or name != SYNTHETIC:
+        return None
+    report = progress
+    total = options.synthetic.individuals * options.synthetic.images_per
+
+    def step(count: int) -> None:
+        report(stage, count, total)
+
+    return step
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "run"

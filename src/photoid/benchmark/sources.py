@@ -1,0 +1,88 @@
+"""The datasets a benchmark runs on: a folder with metadata.csv, a shared dataset by name, or
+the synthetic data of ``make demo`` rendered into the work folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from photoid.data.schema import METADATA_FILE
+from photoid.data.synth import generate
+from photoid.data.table import Dataset, load_dataset
+from photoid.demo import DemoSettings
+from photoid.errors import PhotoidError
+
+SYNTHETIC = "synthetic"
+SHARED_ENV = "PHOTOID_SHARED_DATASETS"
+
+
+@dataclass(frozen=True)
+class BenchmarkDataset:
+    """A loaded dataset, the ``name`` the table shows (folder name, or ``synthetic``), and a
+    one-line ``note`` on where it came from."""
+
+    name: str
+    dataset: Dataset
+    note: str
+
+
+def shared_root() -> Path:
+    """Folder of the shared datasets: ``$PHOTOID_SHARED_DATASETS``, else ``../shared/datasets``
+    from the current folder (the layout beside the repository)."""
+    configured = os.environ.get(SHARED_ENV)
+    return Path(configured) if configured else Path.cwd().parent / "shared" / "datasets"
+
+
+def resolve_dataset(
+    argument: str,
+    work: Path,
+    synthetic: DemoSettings | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> BenchmarkDataset:
+    """``argument``: a folder holding metadata.csv, the name of a folder under
+    :func:`shared_root`, or ``synthetic`` (rendered under ``work`` by :func:`synthetic_dataset`
+    with ``synthetic`` settings, default the demo's). Raises PhotoidError naming what was tried."""
+    if argument == SYNTHETIC:
+        return synthetic_dataset(work, synthetic, progress=progress)
+    folder = Path(argument)
+    if (folder / METADATA_FILE).is_file():
+        return BenchmarkDataset(folder.resolve().name, load_dataset(folder), f"`{folder}`")
+    shared = shared_root() / argument
+    if folder.name == argument and (shared / METADATA_FILE).is_file():
+        return BenchmarkDataset(argument, load_dataset(shared), f"shared dataset `{argument}`")
+    raise PhotoidError(
+        f"dataset {argument!r}: neither {folder / METADATA_FILE} nor {shared / METADATA_FILE} "
+        f"exists; give a dataset folder, a dataset name under {shared_root()} (set "
+        f"{SHARED_ENV} to another folder), or {SYNTHETIC!r}"
+    )
+
+
+def synthetic_dataset(
+    work: Path,
+    settings: DemoSettings | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> BenchmarkDataset:
+    """The synthetic photos of ``make demo`` (:class:`photoid.demo.DemoSettings`: individuals,
+    photos each, seed, longest side in px), rendered once into ``work`` and reused after."""
+    s = settings or DemoSettings()
+    folder = work / f"synthetic-{s.individuals}x{s.images_per}-{s.size}px-seed{s.seed}"
+    if not (folder / METADATA_FILE).is_file():
+        generate(
+            folder,
+            individuals=s.individuals,
+            images_per=s.images_per,
+            seed=s.seed,
+            size=s.size,
+            overwrite=True,
+            workers=min(2, os.cpu_count() or 1),
+            progress=progress,
+        )
+    note = (
+        f"`photoid synth` {s.individuals} individuals x {s.images_per} photos, {s.size} px, "
+        f"seed {s.seed}" + (" (the `make demo` data)" if s == DemoSettings() else "")
+    )
+    return BenchmarkDataset(SYNTHETIC, load_dataset(folder), note)

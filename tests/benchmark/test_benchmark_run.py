@@ -1,0 +1,136 @@
+"""Running the engines: dataset arguments, methods, tiny local and deep runs, the fused hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from photoid.benchmark.run import (
+    BenchmarkOptions,
+    command_line,
+    parse_methods,
+    run_dataset,
+)
+from photoid.benchmark.settings import local_settings
+from photoid.benchmark.sources import BenchmarkDataset, resolve_dataset, synthetic_dataset
+from photoid.demo import DemoSettings
+from photoid.errors import PhotoidError
+from photoid.evaluation import EvaluationResult
+from photoid.fusion import evaluate_fused
+from photoid.local.config import LocalConfig
+
+TINY = DemoSettings(individuals=4, images_per=4, size=64)
+TINY_DEEP = (
+    "backbone=test_resnet",
+    "image_size=32",
+    "embedding_size=8",
+    "epochs=1",
+    "images_per_identity=2",
+    "workers=0",
+)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("work")
+
+
+@pytest.fixture(scope="module")
+def tiny(work: Path) -> BenchmarkDataset:
+    return synthetic_dataset(work, TINY)
+
+
+def test_methods_are_parsed_and_checked() -> None:
+    assert parse_methods("local, deep") == ("local", "deep")
+    for bad in ("local,sift", "", "local,local"):
+        with pytest.raises(PhotoidError, match="--methods"):
+            parse_methods(bad)
+
+
+def test_command_line_repeats_the_runs() -> None:
+    options = BenchmarkOptions(("local", "deep"), 2.5, ("epochs=3",))
+    assert command_line(["LionData", "my data"], options) == (
+        "photoid benchmark LionData 'my data' --methods local,deep --train-minutes 2.5 "
+        "--set epochs=3"
+    )
+    assert command_line([], BenchmarkOptions(("local",))) == ("photoid benchmark --methods local")
+
+
+def test_dataset_arguments(tmp_path: Path, tiny: BenchmarkDataset, monkeypatch: Any) -> None:
+    assert tiny.name == "synthetic" and len(tiny.dataset) == 16
+    folder = tiny.dataset.root
+    by_path = resolve_dataset(str(folder), tmp_path)
+    assert by_path.name == folder.name and len(by_path.dataset) == 16
+    monkeypatch.setenv("PHOTOID_SHARED_DATASETS", str(folder.parent))
+    by_name = resolve_dataset(folder.name, tmp_path)
+    assert by_name.dataset.root == folder and by_name.note == f"shared dataset `{folder.name}`"
+    with pytest.raises(PhotoidError, match="dataset 'Nope': neither"):
+        resolve_dataset("Nope", tmp_path)
+
+
+def test_synthetic_data_is_rendered_once(work: Path, tiny: BenchmarkDataset) -> None:
+    csv = tiny.dataset.root / "metadata.csv"
+    before = csv.stat().st_mtime_ns
+    again = synthetic_dataset(work, TINY)
+    assert again.dataset.root == tiny.dataset.root and csv.stat().st_mtime_ns == before
+    assert "(the `make demo` data)" not in again.note
+
+
+@pytest.mark.slow
+def test_local_deep_and_fused_on_both_splits(
+    work: Path, tiny: BenchmarkDataset, monkeypatch: Any
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def spy(dataset: Any, column: str, **kwargs: Any) -> EvaluationResult:
+        calls.append(kwargs)
+        return evaluate_fused(dataset, column, **kwargs)
+
+    monkeypatch.setattr("photoid.benchmark.run.evaluate_fused", spy)
+    seen: list[str] = []
+    # Given out of order, the methods still run local, deep, fused (fused uses the deep model).
+    options = BenchmarkOptions(("fused", "local", "deep"), 0.05, TINY_DEEP, TINY)
+    records = run_dataset(
+        tiny, work, options, on_result=lambda r: seen.append(f"{r.split}/{r.method}")
+    )
+    order = [f"{r.split}/{r.method}" for r in records]
+    assert (
+        order
+        == seen
+        == [
+            "closed 20%/local",
+            "closed 20%/deep",
+            "closed 20%/fused",
+            "open 20%/local",
+            "open 20%/deep",
+            "open 20%/fused",
+        ]
+    )
+    # Closed: 16 photos dealt over 5 folds from fold 0 on: 4 queries, 12 gallery photos.
+    # Open: 1 of 4 individuals unseen; 12 photos of the others: 3 queries, 9 gallery; plus
+    # round(3 / 4) = 1 photo of the unseen one.
+    for record in records:
+        closed = record.split == "closed 20%"
+        assert (record.summary["gallery"], record.summary["queries"]) == (
+            (12, 4) if closed else (9, 4)
+        )
+        assert (record.summary["acc_new"] is None) == closed
+    deep = [r for r in records if r.method == "deep"]
+    assert all(r.train_seconds is not None and r.epochs == 1 for r in deep)
+    # 4 individuals train on the closed split, 3 on the open one: the batch follows.
+    assert deep[0].settings == ("max_minutes=0.05", *TINY_DEEP, "identities_per_batch=4")
+    assert deep[1].settings == ("max_minutes=0.05", *TINY_DEEP, "identities_per_batch=3")
+    assert (work / "deep" / "synthetic" / "open-20" / "checkpoints" / "last.ckpt").is_file()
+    # The fused engine gets the deep run's checkpoint of the same split, and "auto" when open.
+    assert [call["model"].parent.parent.name for call in calls] == ["closed-20", "open-20"]
+    assert [call["new_threshold"] for call in calls] == [None, "auto"]
+    assert all(r.summary["new_threshold"] is None for r in records if r.split == "closed 20%")
+    # The fused engine's calibrated probabilities give an ECE.
+    assert all("ece" in r.summary for r in records if r.method == "fused")
+
+
+def test_local_settings_per_dataset() -> None:
+    assert local_settings("KoiVideo") == (LocalConfig(use_bbox=False), ("use_bbox=false",))
+    assert local_settings("LionData") == (LocalConfig(), ())
