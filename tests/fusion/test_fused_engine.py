@@ -40,6 +40,7 @@ from photoid.local.results import Candidate, Identification, Match
 from photoid.metrics import NEW_INDIVIDUAL
 
 CONFIG = LocalConfig(max_side=128)
+FUSED = FusedConfig(scales=())  # one local engine: the tables are local, colour[, deep]
 _EMPTY = np.zeros((0, 2), np.float32)
 
 
@@ -68,18 +69,22 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def closed(dataset: Dataset, cache: Path) -> EvaluationResult:
-    return evaluate_fused(dataset, "split", config=CONFIG, cache_dir=cache, new_threshold=None)
+    return evaluate_fused(
+        dataset, "split", config=CONFIG, fused=FUSED, cache_dir=cache, new_threshold=None
+    )
 
 
 @pytest.fixture(scope="module")
 def auto(dataset: Dataset, cache: Path) -> EvaluationResult:
-    return evaluate_fused(dataset, "split", config=CONFIG, cache_dir=cache, new_threshold="auto")
+    return evaluate_fused(
+        dataset, "split", config=CONFIG, fused=FUSED, cache_dir=cache, new_threshold="auto"
+    )
 
 
 @pytest.fixture(scope="module")
 def with_val(dataset: Dataset, cache: Path) -> EvaluationResult:
     return evaluate_fused(
-        dataset, "val_split", config=CONFIG, cache_dir=cache, new_threshold="auto"
+        dataset, "val_split", config=CONFIG, fused=FUSED, cache_dir=cache, new_threshold="auto"
     )
 
 
@@ -160,7 +165,7 @@ def test_val_rows_calibrate(with_val: EvaluationResult) -> None:
 @pytest.fixture(scope="module")
 def engine(dataset: Dataset, cache: Path) -> FusedEngine:
     gallery, _ = split_rows(dataset, "split")
-    return FusedEngine.build(gallery, local_config=CONFIG, cache_dir=cache)
+    return FusedEngine.build(gallery, local_config=CONFIG, cache_dir=cache, config=FUSED)
 
 
 def test_identify_answers_with_probabilities(engine: FusedEngine, dataset: Dataset) -> None:
@@ -226,6 +231,7 @@ def test_a_third_global_engine_is_stacked_too(dataset: Dataset, cache: Path) -> 
         local_config=CONFIG,
         cache_dir=cache,
         deep=stand_in,  # type: ignore[arg-type]
+        config=FUSED,
     )
     assert engine.engines == ("local", "colour", "deep")
     assert engine.fusion is not None and len(engine.fusion.weights) == 3
@@ -239,7 +245,7 @@ def test_a_gallery_of_single_photos_cannot_calibrate(dataset: Dataset, cache: Pa
     individuals: no right candidate to calibrate on, and no val rows to use instead."""
     first = np.tile(np.arange(5) == 0, 6)
     with pytest.raises(PhotoidError, match=r"cannot calibrate the fusion: .* 0 right"):
-        FusedEngine.build(dataset.subset(first), local_config=CONFIG, cache_dir=cache)
+        FusedEngine.build(dataset.subset(first), local_config=CONFIG, cache_dir=cache, config=FUSED)
 
 
 def test_queries_take_picks_rows(dataset: Dataset) -> None:
@@ -249,6 +255,20 @@ def test_queries_take_picks_rows(dataset: Dataset) -> None:
     assert taken.paths == [queries.paths[4], queries.paths[0]]
     assert queries.bboxes is not None and taken.bboxes == [queries.bboxes[4], queries.bboxes[0]]
     assert Queries([Path("a.jpg")], ["a"]).take([0]).bboxes is None
+
+
+def test_more_scales_add_local_engines(dataset: Dataset, cache: Path) -> None:
+    """A second scale is one more local engine, stacked before the global ones; a scale equal
+    to the main engine's adds nothing."""
+    gallery = dataset.subset((dataset.table["split"] == "train").to_numpy())
+    engine = FusedEngine.build(
+        gallery, local_config=CONFIG, cache_dir=cache, config=FusedConfig(scales=(128, 160))
+    )
+    assert engine.engines == ("local", "local@160", "colour")
+    assert engine.scaled["local@160"].config.max_side == 160
+    assert engine.fusion is not None and len(engine.fusion.weights) == 3
+    tables, _, errors = engine.tables(engine.gallery.take([0]))
+    assert len(tables) == 3 and errors == [None]
 
 
 @pytest.mark.parametrize("fields", [{"shortlist": 0}, {"calibration_queries": 1}, {"columns": 1}])
@@ -282,7 +302,7 @@ def test_leave_one_out_with_two_boxes_in_one_photo(
         return global_table(gallery, vectors, universe, **kwargs)
 
     monkeypatch.setattr(fused_engine, "global_table", spy)
-    FusedEngine.build(doubled, local_config=CONFIG, cache_dir=cache)
+    FusedEngine.build(doubled, local_config=CONFIG, cache_dir=cache, config=FUSED)
     vectors, exclude, embeddings = calls[0]  # the calibration queries' colour table
     assert embeddings.shape[0] == 16
     np.testing.assert_allclose(vectors, embeddings[exclude], atol=1e-6)  # holds even now

@@ -28,6 +28,7 @@ from photoid.data import load_dataset
 from photoid.errors import PhotoidError
 from photoid.evaluation import evaluate_deep, evaluate_local
 from photoid.evaluation.report import write_report
+from photoid.fusion import evaluate_fused
 
 
 @app.command("evaluate")
@@ -77,14 +78,31 @@ def evaluate(
                 new_threshold=threshold,
                 progress=progress,
             )
+        elif method == "fused":
+            if threshold is not None and threshold != "auto":
+                raise PhotoidError(
+                    "--method fused decides new individuals by probability: "
+                    "--new-threshold auto or none"
+                )
+            result = evaluate_fused(
+                load_dataset(dataset),
+                split_column,
+                model=model or None,
+                config=local_config(settings),
+                cache_dir=cache_dir(cache, no_cache),
+                new_threshold=threshold,
+                progress=progress,
+            )
         else:
-            raise PhotoidError(f"unknown method {method!r}; choose one of: local, deep")
+            raise PhotoidError(f"unknown method {method!r}; choose one of: local, deep, fused")
     summary = result.summary()
     table = Table(title=f"{method} on {dataset} ({split_column})")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key in ("top1", "top5", "map5", "acc_known", "acc_new", "queries", "gallery", "seconds"):
-        table.add_row(key, str(summary[key]))
+    keys = ("top1", "top5", "map5", "acc_known", "acc_new", "ece", "queries", "gallery", "seconds")
+    for key in keys:
+        if key in summary:
+            table.add_row(key, str(summary[key]))
     Console().print(table)
     if result.skipped:
         typer.echo(f"skipped {len(result.skipped)} unreadable gallery images", err=True)

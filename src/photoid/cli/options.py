@@ -12,7 +12,12 @@ from photoid.errors import PhotoidError
 from photoid.local.config import LocalConfig, default_cache_dir, parse_overrides
 
 MethodOption = Annotated[
-    str, typer.Option("--method", help="Identification engine: local or deep.")
+    str,
+    typer.Option(
+        "--method",
+        help="Identification engine: local, deep, or fused (local + colour [+ --model], "
+        "calibrated probabilities).",
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,

@@ -2,7 +2,7 @@
 scores calibrated into probabilities and stacked, with the probability of a new individual."""
 
 from photoid.fusion.engine import FusedAnswers, FusedConfig, FusedEngine, Queries
-from photoid.fusion.run import decide, evaluate_fused, load_deep
+from photoid.fusion.run import decide, evaluate_fused, load_deep, with_new_individual
 from photoid.fusion.stack import CandidatePairs, FusionModel, fit_fusion, shortlist
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "fit_fusion",
     "load_deep",
     "shortlist",
+    "with_new_individual",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +19,10 @@ from photoid.errors import PhotoidError
 from photoid.evaluation.run import EvaluationResult, score_answers, split_rows
 from photoid.fusion.engine import FusedAnswers, FusedConfig, FusedEngine, Queries
 from photoid.local.config import LocalConfig
+from photoid.local.results import Candidate, Identification, Match
 from photoid.progress import StageProgress, stage_callback
+
+_EMPTY = np.zeros((0, 2), np.float32)
 
 
 def load_deep(
@@ -59,6 +63,25 @@ def decide(
         [list(r[:k]) for r in ranked],
         [(probabilities[i, : min(k, len(r))] / totals[i]).tolist() for i, r in enumerate(ranked)],
     )
+
+
+def with_new_individual(answers: FusedAnswers, k: int = 5) -> list[Identification]:
+    """Each answer's top ``k`` as :func:`decide` places them, ``new_individual`` included as a
+    candidate (no gallery photo) when the engine estimates P(new); scores are the
+    probabilities that each entry is right."""
+    predictions, probabilities = decide(answers, insert_new=True, k=k)
+    out = []
+    for answer, names, values in zip(answers.answers, predictions, probabilities, strict=True):
+        if answer.warning is not None:
+            out.append(answer)
+            continue
+        evidence = {c.identity: c.best for c in answer.candidates}
+        candidates = [
+            Candidate(name, value, evidence.get(name) or Match("", value, 0, _EMPTY, _EMPTY))
+            for name, value in zip(names, values, strict=True)
+        ]
+        out.append(replace(answer, candidates=candidates))
+    return out
 
 
 def evaluate_fused(
