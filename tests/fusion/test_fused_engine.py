@@ -231,11 +231,20 @@ def test_a_third_global_engine_is_stacked_too(dataset: Dataset, cache: Path) -> 
         local_config=CONFIG,
         cache_dir=cache,
         deep=stand_in,  # type: ignore[arg-type]
-        config=FUSED,
+        config=FusedConfig(scales=(), shortlist=2),
     )
-    assert engine.engines == ("local", "colour", "deep")
-    assert engine.fusion is not None and len(engine.fusion.weights) == 3
-    assert engine.calibration["engines"] == ["local", "colour", "deep"]
+    # With a deep engine comes the pair verifier trained on its gallery vectors.
+    assert engine.engines == ("local", "colour", "deep", "verifier")
+    assert engine.verifier is not None
+    assert engine.fusion is not None and len(engine.fusion.weights) == 4
+    tables, _, _ = engine.tables(engine.gallery.take([0, 1]))
+    assert len(tables) == 4
+    verified = tables[3].scores
+    assert ((verified >= 0.0) & (verified <= 1.0)).all()
+    # Only identities the deep engine shortlists get a verifier score.
+    assert (verified[tables[2].ranks >= 2] == 0.0).all()
+    assert (verified[tables[2].ranks < 2] > 0.0).all()
+    assert engine.calibration["engines"] == ["local", "colour", "deep", "verifier"]
     answers = engine.identify(Queries.of(queries))
     assert all(0.0 <= c.score <= 1.0 for a in answers.answers for c in a.candidates)
 

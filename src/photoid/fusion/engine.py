@@ -28,6 +28,7 @@ import numpy as np
 
 from photoid.appearance import ColourEngine
 from photoid.calibrate.calibrator import Method
+from photoid.calibrate.verifier import PairVerifier, train_verifier
 from photoid.data.table import Dataset
 from photoid.decide.open_set import NewIndividualModel, fit_new_individual
 from photoid.deep.auto_threshold import DEFAULT_NEW_FRACTION
@@ -35,6 +36,7 @@ from photoid.deep.engine import DeepEngine
 from photoid.errors import PhotoidError
 from photoid.fusion.scores import ScoreTable, answer_table, global_table
 from photoid.fusion.stack import CandidatePairs, FusionModel, fit_fusion, shortlist
+from photoid.fusion.verify import cross_fitted, verifier_table
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_many
@@ -52,14 +54,16 @@ class FusedConfig:
     side (pixels) of more local engines, each matching at its own scale beside the main one
     (LionData ``wd_split``, local + colour: top-1 0.600; with a second local engine at 768 px,
     0.632, though that engine alone scores 0.548); ``method``: each
-    engine's calibrator; ``colour``: use the colour engine; ``columns``: ranked candidates kept
-    per query for the new-individual model."""
+    engine's calibrator; ``colour``: use the colour engine; ``verifier``: with a deep model, a
+    learned pair verifier on its embeddings (:mod:`photoid.fusion.verify`); ``columns``: ranked
+    candidates kept per query for the new-individual model."""
 
     shortlist: int = 10
     scales: tuple[int, ...] = (768,)
     calibration_queries: int = 300
     method: Method = "isotonic"
     colour: bool = True
+    verifier: bool = True
     seed: int = 0
     columns: int = 5
 
@@ -130,10 +134,12 @@ class FusedEngine:
     top: int = 5
     positions: dict[str, list[int]] = field(default_factory=dict)
     scaled: dict[str, LocalEngine] = field(default_factory=dict)
+    verifier: PairVerifier | None = None
 
     @property
     def engines(self) -> tuple[str, ...]:
-        return ("local", *self.scaled, *self.globals)
+        extra = ("verifier",) if self.verifier is not None else ()
+        return ("local", *self.scaled, *self.globals, *extra)
 
     @classmethod
     def build(
@@ -193,6 +199,10 @@ class FusedEngine:
             positions=positions,
             scaled=scaled,
         )
+        if deep is not None and config.verifier and len(set(deep.identities)) >= 2:
+            engine.verifier = train_verifier(
+                deep.gallery.embeddings, deep.gallery.labels, seed=config.seed
+            )
         engine._fit(calibration, progress)
         return engine
 
@@ -203,10 +213,12 @@ class FusedEngine:
         queries: Queries,
         exclude: Sequence[int | None] | None = None,
         progress: Progress | None = None,
+        verifiers: tuple[list[PairVerifier], np.ndarray] | None = None,
     ) -> tuple[list[ScoreTable], list[Identification], list[str | None]]:
         """Each engine's score table for the queries, the local answers (evidence) and each
         query's load error (None when it was read). ``exclude[i]``: a gallery position (row of
-        :attr:`gallery`) left out of every engine's gallery for query ``i`` (leave-one-out)."""
+        :attr:`gallery`) left out of every engine's gallery for query ``i`` (leave-one-out);
+        ``verifiers``: pair verifiers and the one scoring each query (default: the engine's)."""
         count = len(queries.paths)
         boxes = queries.bboxes or [None] * count
         engine_rows = {
@@ -231,6 +243,22 @@ class FusedEngine:
                 global_table(engine.gallery, vectors, self.universe, exclude=excluded, floor=floor)
             )
             errors = [a or b for a, b in zip(errors, failed, strict=True)]
+            if name == "deep" and self.verifier is not None:
+                models, chosen = verifiers or ([self.verifier], np.zeros(count, np.int64))
+                size = self.config.shortlist
+                deep_table = tables[-1]
+                tables_verifier = verifier_table(
+                    models,
+                    chosen,
+                    vectors,
+                    engine.gallery,
+                    self.universe,
+                    deep_table,
+                    size,
+                    excluded,
+                )
+        if self.verifier is not None:
+            tables.append(tables_verifier)
         return tables, answers, errors
 
     # -- fitting -------------------------------------------------------------------------
@@ -250,7 +278,8 @@ class FusedEngine:
             exclude = picked
             source = "gallery leave-one-out"
         step = stage_callback(progress, "calibration", len(queries.paths))
-        tables, _, errors = self.tables(queries, exclude, step)
+        verifiers = self._cross_fitted(truth) if exclude is not None else None
+        tables, _, errors = self.tables(queries, exclude, step, verifiers)
         good = [i for i, e in enumerate(errors) if e is None]
         lookup = {name: c for c, name in enumerate(self.universe)}
         # A photo whose identity has no other gallery photo (or none in the gallery) is new.
@@ -277,7 +306,14 @@ class FusedEngine:
         )
         share = sum(1 for n in counts.values() if n == 1) / max(1, len(self.local.identities))
         fraction = share if share > 0 else DEFAULT_NEW_FRACTION
-        self.new_model = fit_new_individual(known_p, new_p, new_fraction=fraction)
+        species = [_text(v) for v in queries.species] if queries.species else None
+        self.new_model = fit_new_individual(
+            known_p,
+            new_p,
+            new_fraction=fraction,
+            species_known=None if species is None else [species[i] for i in known],
+            species_new=None if species is None else [species[i] for i in known + new_rows],
+        )
         self.calibration = {
             "source": source,
             "queries": len(good),
@@ -288,6 +324,20 @@ class FusedEngine:
             "engines": list(self.engines),
             "weights": [round(w, 4) for w in self.fusion.weights],
         }
+
+    def _cross_fitted(self, truth: Sequence[str]) -> tuple[list[PairVerifier], np.ndarray] | None:
+        """Verifiers that never saw a leave-one-out query's identity, and which scores each;
+        without them (too few identities to split), the verifier is not used."""
+        deep = self.globals.get("deep")
+        if self.verifier is None or deep is None:
+            return None
+        fitted = cross_fitted(deep.gallery, seed=self.config.seed)
+        if fitted is None:
+            self.verifier = None
+            return None
+        models, fold = fitted
+        label = {name: i for i, name in enumerate(deep.gallery.names)}
+        return models, np.asarray([fold[label[t]] if t in label else 0 for t in truth], np.int64)
 
     def _loo_rows(self) -> list[int]:
         """Gallery photos for leave-one-out: a seeded sample of ``calibration_queries``."""
