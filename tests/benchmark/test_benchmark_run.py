@@ -90,8 +90,8 @@ def test_local_deep_and_fused_on_both_splits(
 
     monkeypatch.setattr("photoid.benchmark.run.evaluate_fused", spy)
     seen: list[str] = []
-    # Given out of order, the methods still run local, deep, fused (fused uses the deep model).
-    options = BenchmarkOptions(("fused", "local", "deep"), 0.05, TINY_DEEP, TINY)
+    # Given out of order, the methods still run local, deep, fused, fused+deep.
+    options = BenchmarkOptions(("fused+deep", "fused", "local", "deep"), 0.05, TINY_DEEP, TINY)
     records = run_dataset(
         tiny, work, options, on_result=lambda r: seen.append(f"{r.split}/{r.method}")
     )
@@ -103,19 +103,21 @@ def test_local_deep_and_fused_on_both_splits(
             "closed 20%/local",
             "closed 20%/deep",
             "closed 20%/fused",
+            "closed 20%/fused+deep",
             "open 20%/local",
             "open 20%/deep",
             "open 20%/fused",
+            "open 20%/fused+deep",
         ]
     )
     # Closed: 16 photos dealt over 5 folds from fold 0 on: 4 queries, 12 gallery photos.
     # Open: 1 of 4 individuals unseen; 12 photos of the others: 3 queries, 9 gallery; plus
-    # round(3 / 4) = 1 photo of the unseen one.
+    # round(3 / 4) = 1 photo of the unseen one. fused+deep leaves one photo of each gallery
+    # individual (3 photos each: 20% rounds up to 1, two stay) out of its gallery to calibrate.
     for record in records:
         closed = record.split == "closed 20%"
-        assert (record.summary["gallery"], record.summary["queries"]) == (
-            (12, 4) if closed else (9, 4)
-        )
+        gallery = (12 if closed else 9) - (4 if closed else 3) * (record.method == "fused+deep")
+        assert (record.summary["gallery"], record.summary["queries"]) == (gallery, 4)
         assert (record.summary["acc_new"] is None) == closed
     deep = [r for r in records if r.method == "deep"]
     assert all(r.train_seconds is not None and r.epochs == 1 for r in deep)
@@ -123,12 +125,15 @@ def test_local_deep_and_fused_on_both_splits(
     assert deep[0].settings == ("max_minutes=0.05", *TINY_DEEP, "identities_per_batch=4")
     assert deep[1].settings == ("max_minutes=0.05", *TINY_DEEP, "identities_per_batch=3")
     assert (work / "deep" / "synthetic" / "open-20" / "checkpoints" / "last.ckpt").is_file()
-    # The fused engine gets the deep run's checkpoint of the same split, and "auto" when open.
-    assert [call["model"].parent.parent.name for call in calls] == ["closed-20", "open-20"]
-    assert [call["new_threshold"] for call in calls] == [None, "auto"]
+    # fused+deep gets the deep run's checkpoint of the same split, and "auto" when open.
+    models = [None if c["model"] is None else c["model"].parent.parent.name for c in calls]
+    assert models == [None, "closed-20", None, "open-20"]
+    assert [call["new_threshold"] for call in calls] == [None, None, "auto", "auto"]
+    calibration = [r.summary["calibration"]["source"] for r in records if "fused" in r.method]
+    assert calibration == ["gallery leave-one-out", "calibration rows"] * 2
     assert all(r.summary["new_threshold"] is None for r in records if r.split == "closed 20%")
     # The fused engine's calibrated probabilities give an ECE.
-    assert all("ece" in r.summary for r in records if r.method == "fused")
+    assert all("ece" in r.summary for r in records if "fused" in r.method)
 
 
 def test_local_settings_per_dataset() -> None:

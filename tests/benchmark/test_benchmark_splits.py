@@ -16,6 +16,7 @@ from photoid.benchmark.splits import (
     closed_split,
     open_split,
     open_split_values,
+    with_calibration_rows,
 )
 from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
@@ -139,3 +140,30 @@ def test_without_a_split_column_a_closed_fold_is_made() -> None:
     # 5 photos per identity over 5 folds: one test photo per identity in fold 0.
     assert (values == "test").sum() == 10 and (values == "train").sum() == 40
     assert set(split.dataset.table.loc[values == "test", "identity"]) == set(data.identities)
+
+
+def test_calibration_rows_take_a_fifth_of_each_gallery_keeping_two() -> None:
+    """Identity a0: 10 gallery photos -> 2 val; a1: 3 -> 1 (two stay); a2: 2 -> none. Queries
+    and unknown-identity rows are never taken."""
+    split = ["train"] * 10 + ["test"] + ["train"] * 3 + ["train"] * 2
+    names = ["a0"] * 11 + ["a1"] * 3 + ["a2"] * 2
+    table = pd.DataFrame(
+        {
+            "image": [f"{i}.jpg" for i in range(16)],
+            "identity": names,
+            "label": [int(n[1]) for n in names],
+            "split": split,
+        }
+    )
+    data = Dataset(Path("/nowhere"), table, ("a0", "a1", "a2"))
+    own = closed_split(data)
+    calibrated = with_calibration_rows(own)
+    values = calibrated.dataset.table[calibrated.column].to_numpy(dtype=str)
+    assert calibrated.column == "calibration_split" and calibrated.label == own.label
+    assert (values[:10] == "val").sum() == 2
+    assert values[10] == "test"
+    assert (values[11:14] == "val").sum() == 1
+    assert (values[14:] == "train").all()
+    # Seeded: the same rows every time.
+    again = with_calibration_rows(own).dataset.table[calibrated.column].to_numpy(dtype=str)
+    assert (again == values).all()

@@ -2,9 +2,12 @@
 
 For each dataset (:mod:`photoid.benchmark.sources`) and each split
 (:mod:`photoid.benchmark.splits`), in this order: ``local`` (the local-feature engine),
-``deep`` (trained from scratch on the split's train rows with
-:func:`photoid.train.recipes.recipe_for` within a time budget, then evaluated), ``fused``
-(:func:`photoid.fusion.evaluate_fused`, with that deep model when ``deep`` ran too). On open
+``deep`` (trained from scratch with :func:`photoid.train.recipes.recipe_for` within a time
+budget on the split's train rows less 20% of each identity's photos, kept for calibration; then
+evaluated with every train row as its gallery), ``fused`` (:func:`photoid.fusion.evaluate_fused`:
+local engines and colour, calibrated on the gallery by leave-one-out) and ``fused+deep`` (the
+same with that deep model and its pair verifier, calibrated on the photos the model was not
+trained on, which leave the gallery for it). On open
 splits ``new_individual`` is decided (threshold ``auto``: fitted on the gallery alone); on
 closed ones it is never inserted.
 """
@@ -23,7 +26,12 @@ from photoid.benchmark.machine import describe
 from photoid.benchmark.records import BenchmarkReport, RunRecord
 from photoid.benchmark.settings import local_settings
 from photoid.benchmark.sources import SYNTHETIC, BenchmarkDataset, resolve_dataset
-from photoid.benchmark.splits import BenchmarkSplit, closed_split, open_split
+from photoid.benchmark.splits import (
+    BenchmarkSplit,
+    closed_split,
+    open_split,
+    with_calibration_rows,
+)
 from photoid.data.splits_apply import REFERENCE_VALUES
 from photoid.data.table import Dataset
 from photoid.demo import DemoSettings
@@ -35,8 +43,8 @@ from photoid.train.config import resolve_config
 from photoid.train.fit import fit
 from photoid.train.recipes import FROM_SCRATCH, recipe_for
 
-Method = Literal["local", "deep", "fused"]
-METHODS: tuple[Method, ...] = ("local", "deep", "fused")
+Method = Literal["local", "deep", "fused", "fused+deep"]
+METHODS: tuple[Method, ...] = ("local", "deep", "fused", "fused+deep")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,8 @@ def parse_methods(text: str) -> tuple[Method, ...]:
             f"--methods {text!r}: give a comma-separated list of distinct methods from "
             f"{', '.join(METHODS)}"
         )
+    if "fused+deep" in names and "deep" not in names:
+        raise PhotoidError(f"--methods {text!r}: fused+deep needs deep (its trained model)")
     return tuple(cast(Method, name) for name in names)
 
 
@@ -116,15 +126,18 @@ def run_dataset(
     records = []
     for split in (closed_split(data.dataset), open_split(data.dataset)):
         checkpoint: Path | None = None
+        calibrated = with_calibration_rows(split)
         for method in [m for m in METHODS if m in options.methods]:
             label = f"{data.name} · {split.label} · {method}"
             staged = _prefixed(progress, label)
             if method == "local":
                 record = _local(data.name, split, work, staged)
             elif method == "deep":
-                record, checkpoint = _deep(data.name, split, work, options, staged)
+                record, checkpoint = _deep(data.name, split, calibrated, work, options, staged)
+            elif method == "fused":
+                record = _fused(data.name, split, work, None, staged)
             else:
-                record = _fused(data.name, split, work, checkpoint, staged)
+                record = _fused(data.name, calibrated, work, checkpoint, staged)
             records.append(record)
             if on_result is not None:
                 on_result(record)
@@ -149,11 +162,14 @@ def _local(
 def _deep(
     name: str,
     split: BenchmarkSplit,
+    calibrated: BenchmarkSplit,
     work: Path,
     options: BenchmarkOptions,
     progress: StageProgress | None,
 ) -> tuple[RunRecord, Path]:
-    train = _train_rows(split)
+    """Train on ``calibrated``'s train rows (its ``val`` rows left for calibration), evaluate
+    on ``split`` (every train row in the gallery)."""
+    train = _train_rows(calibrated)
     settings = [*recipe_for(name, options.train_minutes), *options.train_settings]
     config = resolve_config(None, settings)
     identities = len(set(train.labels[train.labels >= 0].tolist()))
@@ -200,7 +216,8 @@ def _fused(
         progress=progress,
     )
     model = () if checkpoint is None else ("model=deep run of this split",)
-    return RunRecord(name, split.label, "fused", result.summary(), (*changed, *model))
+    method = "fused" if checkpoint is None else "fused+deep"
+    return RunRecord(name, split.label, method, result.summary(), (*changed, *model))
 
 
 def _train_rows(split: BenchmarkSplit) -> Dataset:

@@ -25,6 +25,7 @@ CLOSED_LABEL = "closed 20%"
 OPEN_LABEL = "open 20%"
 UNSEEN_FRACTION = 0.2
 NEW_SHARE = 0.2
+CALIBRATION_SHARE = 0.2
 N_FOLDS = 5
 SEED = 0
 
@@ -108,6 +109,27 @@ def open_split_values(
     new_queries = np.zeros(len(labels), dtype=bool)
     new_queries[rows[np.lexsort((labels[rows], rank))[:wanted]]] = True
     return np.where(known_queries | new_queries, "test", np.where(train, "train", ""))
+
+
+def with_calibration_rows(
+    split: BenchmarkSplit, share: float = CALIBRATION_SHARE, seed: int = SEED
+) -> BenchmarkSplit:
+    """``split`` with ``share`` of each identity's gallery photos (at least one, only where at
+    least two stay in the gallery) marked ``val``: calibration photos for the fused engine that
+    the deep model is not trained on. Same label and queries; drawn with ``seed``."""
+    values = split.dataset.table[split.column].to_numpy(dtype=object).copy()
+    labels = split.dataset.labels
+    gallery = np.isin(values.astype(str), list(REFERENCE_VALUES)) & (labels != UNKNOWN_LABEL)
+    rng = np.random.default_rng(seed)
+    for label in np.unique(labels[gallery]).tolist():
+        rows = np.flatnonzero(gallery & (labels == label))
+        count = min(max(1, int(share * rows.size)), rows.size - 2)
+        if count > 0:
+            values[rng.permutation(rows)[:count]] = "val"
+    column = f"calibration_{split.column}"  # a split column name ends in _split
+    return BenchmarkSplit(
+        split.label, column, split.open, _with_column(split.dataset, column, values)
+    )
 
 
 def _has_new(dataset: Dataset, column: str) -> bool:

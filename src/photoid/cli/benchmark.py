@@ -35,8 +35,9 @@ def benchmark(
         ),
     ] = None,
     methods: Annotated[
-        str, typer.Option(help="Engines to run, comma-separated: local, deep, fused.")
-    ] = "local,deep,fused",
+        str,
+        typer.Option(help="Engines to run, comma-separated: local, deep, fused, fused+deep."),
+    ] = "local,deep,fused,fused+deep",
     train_minutes: Annotated[
         float, typer.Option(help="deep: training budget per dataset and split, in minutes.")
     ] = 5.0,
