@@ -1,7 +1,8 @@
 """Fused, calibrated identification: local features, colour and deep embeddings, each engine's
 scores calibrated into probabilities and stacked, with the probability of a new individual."""
 
-from photoid.fusion.engine import FusedAnswers, FusedConfig, FusedEngine, Queries
+from photoid.fusion.config import FusedAnswers, FusedConfig, Queries
+from photoid.fusion.engine import FusedEngine
 from photoid.fusion.run import decide, evaluate_fused, load_deep, with_new_individual
 from photoid.fusion.stack import CandidatePairs, FusionModel, fit_fusion, shortlist
 

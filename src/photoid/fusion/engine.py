@@ -22,101 +22,27 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from photoid.appearance import ColourEngine
-from photoid.calibrate.calibrator import Method
 from photoid.calibrate.verifier import PairVerifier, train_verifier
 from photoid.data.table import Dataset
 from photoid.decide.open_set import NewIndividualModel, fit_new_individual
 from photoid.deep.auto_threshold import DEFAULT_NEW_FRACTION
 from photoid.deep.engine import DeepEngine
-from photoid.errors import PhotoidError
+from photoid.fusion.config import FusedAnswers, FusedConfig, Queries
+from photoid.fusion.rows import gallery_positions, local_answers, text_cell, without_own
 from photoid.fusion.scores import ScoreTable, answer_table, global_table
 from photoid.fusion.stack import CandidatePairs, FusionModel, fit_fusion, shortlist
 from photoid.fusion.verify import cross_fitted, verifier_table
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
-from photoid.local.extraction import extract_many
 from photoid.local.results import Candidate, Identification, Match
 from photoid.progress import StageProgress, stage_callback
 
 Progress = Callable[[int], None]
 _EMPTY = np.zeros((0, 2), np.float32)
-
-
-@dataclass(frozen=True)
-class FusedConfig:
-    """``shortlist``: identities each engine puts forward per query; ``calibration_queries``:
-    gallery photos used by leave-one-out at most (drawn with ``seed``); ``scales``: the longest
-    side (pixels) of more local engines, each matching at its own scale beside the main one
-    (LionData ``wd_split``, local + colour: top-1 0.600; with a second local engine at 768 px,
-    0.632, though that engine alone scores 0.548); ``method``: each
-    engine's calibrator; ``colour``: use the colour engine; ``verifier``: with a deep model, a
-    learned pair verifier on its embeddings (:mod:`photoid.fusion.verify`); ``columns``: ranked
-    candidates kept per query for the new-individual model."""
-
-    shortlist: int = 10
-    scales: tuple[int, ...] = (768,)
-    calibration_queries: int = 300
-    method: Method = "isotonic"
-    colour: bool = True
-    verifier: bool = True
-    seed: int = 0
-    columns: int = 5
-
-    def __post_init__(self) -> None:
-        if self.shortlist < 1 or self.calibration_queries < 2 or self.columns < 2:
-            raise PhotoidError(
-                "fusion: shortlist must be >= 1, calibration_queries and columns >= 2"
-            )
-
-
-@dataclass(frozen=True)
-class Queries:
-    """Photos to identify: paths and the optional per-photo cells of a dataset."""
-
-    paths: list[Path]
-    names: list[str]
-    bboxes: list[Any] | None = None
-    viewpoints: list[Any] | None = None
-    species: list[Any] | None = None
-
-    def take(self, rows: Sequence[int]) -> Queries:
-        """The photos at positions ``rows``."""
-
-        def pick(cells: list[Any] | None) -> list[Any] | None:
-            return None if cells is None else [cells[r] for r in rows]
-
-        return Queries(
-            [self.paths[r] for r in rows],
-            [self.names[r] for r in rows],
-            pick(self.bboxes),
-            pick(self.viewpoints),
-            pick(self.species),
-        )
-
-    @classmethod
-    def of(cls, dataset: Dataset) -> Queries:
-        return cls(
-            dataset.paths(),
-            [str(n) for n in dataset.table["image"]],
-            dataset.cells("bbox"),
-            dataset.cells("viewpoint"),
-            dataset.cells("species"),
-        )
-
-
-@dataclass(frozen=True)
-class FusedAnswers:
-    """Answers to ``n`` queries: ``answers[i]`` candidates best first, each ``score`` the fused
-    probability that it is the query's individual; ``new_probability``: ``(n,)`` float64, or
-    None when the engine has no new-individual model."""
-
-    answers: list[Identification]
-    new_probability: np.ndarray | None
 
 
 @dataclass
@@ -187,7 +113,7 @@ class FusedEngine:
         images = [str(n) for n in gallery.table["image"]]
         owners = [str(t) for t in gallery.table["identity"]]
         positions = {
-            key: _positions(member.images, member.identities, images, owners)
+            key: gallery_positions(member.images, member.identities, images, owners)
             for key, member in {"local": local, **scaled, **globals_}.items()
         }
         engine = cls(
@@ -224,12 +150,12 @@ class FusedEngine:
         engine_rows = {
             key: {p: r for r, p in enumerate(kept)} for key, kept in self.positions.items()
         }
-        answers, errors = _local_answers(
+        answers, errors = local_answers(
             self.local, queries, exclude, engine_rows["local"], progress
         )
         tables = [answer_table(answers, self.universe)]
         for name, member in self.scaled.items():
-            more, _ = _local_answers(member, queries, exclude, engine_rows[name], None)
+            more, _ = local_answers(member, queries, exclude, engine_rows[name], None)
             tables.append(answer_table(more, self.universe))
         for name, engine in self.globals.items():
             vectors, failed = engine.embed(queries.paths, boxes)
@@ -306,7 +232,7 @@ class FusedEngine:
         )
         share = sum(1 for n in counts.values() if n == 1) / max(1, len(self.local.identities))
         fraction = share if share > 0 else DEFAULT_NEW_FRACTION
-        species = [_text(v) for v in queries.species] if queries.species else None
+        species = [text_cell(v) for v in queries.species] if queries.species else None
         self.new_model = fit_new_individual(
             known_p,
             new_p,
@@ -351,7 +277,7 @@ class FusedEngine:
         (0-padded), optionally with column ``own_removed[i]`` dropped from query ``i``."""
         assert self.fusion is not None
         if own_removed is not None:
-            tables = [_without_own(table, own_removed) for table in tables]
+            tables = [without_own(table, own_removed) for table in tables]
         pairs = shortlist(tables, self.config.shortlist)
         if own_removed is not None:
             keep = pairs.column != own_removed[pairs.query]
@@ -399,7 +325,7 @@ class FusedEngine:
         new = None
         if self.new_model is not None:
             padded = np.stack([self._padded(v) for _, v in ranked]) if ranked else None
-            species = None if queries.species is None else [_text(s) for s in queries.species]
+            species = None if queries.species is None else [text_cell(s) for s in queries.species]
             new = np.zeros(0) if padded is None else self.new_model.predict(padded, species)
         return FusedAnswers(answers, new)
 
@@ -409,71 +335,3 @@ class FusedEngine:
             if owner == identity:
                 return Match(name, 0.0, 0, _EMPTY, _EMPTY)
         return Match("", 0.0, 0, _EMPTY, _EMPTY)
-
-
-def _local_answers(
-    engine: LocalEngine,
-    queries: Queries,
-    exclude: Sequence[int | None] | None,
-    rows: dict[int, int],
-    progress: Progress | None,
-) -> tuple[list[Identification], list[str | None]]:
-    """The local engine's answer to each query and each query's load error (None if read);
-    ``exclude[i]``: gallery position left out for query ``i`` (``rows``: position -> row)."""
-    count = len(queries.paths)
-    views = queries.viewpoints or [None] * count
-    extracted = extract_many(
-        queries.paths, queries.bboxes or [None] * count, engine.config, engine.cache
-    )
-    answers: list[Identification] = []
-    errors: list[str | None] = []
-    for i, result in enumerate(extracted):
-        left_out = None if exclude is None else exclude[i]
-        if result.features is None:
-            answers.append(Identification(queries.names[i], warning=result.error))
-            errors.append(result.error)
-        else:
-            view = None if views[i] is None else str(views[i])
-            answers.append(
-                engine.identify_features(
-                    queries.names[i],
-                    result.features,
-                    view,
-                    exclude=None if left_out is None else rows.get(left_out),
-                )
-            )
-            errors.append(None)
-        if progress is not None:
-            progress(1)
-    return answers, errors
-
-
-def _without_own(table: ScoreTable, own: np.ndarray) -> ScoreTable:
-    """``table`` ranked as if query ``i``'s identity ``own[i]`` (-1: none) were not in the
-    gallery: the identities ranked below it move up one."""
-    rows = np.flatnonzero(own >= 0)
-    ranks = table.ranks.copy()
-    ranks[rows] -= ranks[rows] > ranks[rows, own[rows]][:, None]
-    return ScoreTable(table.scores, ranks)
-
-
-def _positions(
-    images: Sequence[str], owners: Sequence[str], names: Sequence[str], identities: Sequence[str]
-) -> list[int]:
-    """The gallery position of each engine photo. An engine holds the gallery's rows in order
-    less those it skipped (unknown identity, unreadable), so they are matched in order by image
-    name and identity (one photo may be listed once per box)."""
-    out: list[int] = []
-    p = 0
-    for image, owner in zip(images, owners, strict=True):
-        while names[p] != image or identities[p] != owner:
-            p += 1
-        out.append(p)
-        p += 1
-    return out
-
-
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return str(value).strip() or None

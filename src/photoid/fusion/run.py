@@ -17,7 +17,8 @@ from photoid.deep.checkpoints import resolve_checkpoints
 from photoid.deep.engine import DeepEngine
 from photoid.errors import PhotoidError
 from photoid.evaluation.run import EvaluationResult, score_answers, split_rows
-from photoid.fusion.engine import FusedAnswers, FusedConfig, FusedEngine, Queries
+from photoid.fusion.config import FusedAnswers, FusedConfig, Queries
+from photoid.fusion.engine import FusedEngine
 from photoid.local.config import LocalConfig
 from photoid.local.results import Candidate, Identification, Match
 from photoid.progress import StageProgress, stage_callback

@@ -1,0 +1,87 @@
+"""Plain data of the fused engine: its settings, the photos it is asked about, its answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from photoid.calibrate.calibrator import Method
+from photoid.data.table import Dataset
+from photoid.errors import PhotoidError
+from photoid.local.results import Identification
+
+
+@dataclass(frozen=True)
+class FusedConfig:
+    """``shortlist``: identities each engine puts forward per query; ``calibration_queries``:
+    gallery photos used by leave-one-out at most (drawn with ``seed``); ``scales``: the longest
+    side (pixels) of more local engines, each matching at its own scale beside the main one
+    (LionData ``wd_split``, local + colour: top-1 0.600; with a second local engine at 768 px,
+    0.632, though that engine alone scores 0.548); ``method``: each
+    engine's calibrator; ``colour``: use the colour engine; ``verifier``: with a deep model, a
+    learned pair verifier on its embeddings (:mod:`photoid.fusion.verify`); ``columns``: ranked
+    candidates kept per query for the new-individual model."""
+
+    shortlist: int = 10
+    scales: tuple[int, ...] = (768,)
+    calibration_queries: int = 300
+    method: Method = "isotonic"
+    colour: bool = True
+    verifier: bool = True
+    seed: int = 0
+    columns: int = 5
+
+    def __post_init__(self) -> None:
+        if self.shortlist < 1 or self.calibration_queries < 2 or self.columns < 2:
+            raise PhotoidError(
+                "fusion: shortlist must be >= 1, calibration_queries and columns >= 2"
+            )
+
+
+@dataclass(frozen=True)
+class Queries:
+    """Photos to identify: paths and the optional per-photo cells of a dataset."""
+
+    paths: list[Path]
+    names: list[str]
+    bboxes: list[Any] | None = None
+    viewpoints: list[Any] | None = None
+    species: list[Any] | None = None
+
+    def take(self, rows: Sequence[int]) -> Queries:
+        """The photos at positions ``rows``."""
+
+        def pick(cells: list[Any] | None) -> list[Any] | None:
+            return None if cells is None else [cells[r] for r in rows]
+
+        return Queries(
+            [self.paths[r] for r in rows],
+            [self.names[r] for r in rows],
+            pick(self.bboxes),
+            pick(self.viewpoints),
+            pick(self.species),
+        )
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> Queries:
+        return cls(
+            dataset.paths(),
+            [str(n) for n in dataset.table["image"]],
+            dataset.cells("bbox"),
+            dataset.cells("viewpoint"),
+            dataset.cells("species"),
+        )
+
+
+@dataclass(frozen=True)
+class FusedAnswers:
+    """Answers to ``n`` queries: ``answers[i]`` candidates best first, each ``score`` the fused
+    probability that it is the query's individual; ``new_probability``: ``(n,)`` float64, or
+    None when the engine has no new-individual model."""
+
+    answers: list[Identification]
+    new_probability: np.ndarray | None
