@@ -123,6 +123,26 @@ def test_review_page_shows_candidates_scores_and_keypoints(service: Service) -> 
     assert "Sightings (2)" in history and "Photo history (2)" in history
 
 
+def test_calibrated_candidates_replace_the_raw_ones_on_the_page(service: Service) -> None:
+    """The worker stores an engine's ranking twice: raw scores under "local" and probabilities
+    under "local calibrated"; the review page shows the probabilities only."""
+    seed_individual(service.catalog, "ID-A", 1)
+    seed_individual(service.catalog, "ID-B", 2)
+    csrf = service.login("reviewer")
+    service.client.post(
+        "/upload",
+        data={"csrf_token": csrf},
+        files=[("photos", ("q.png", png_bytes(3, size=(24, 16)), "image/png"))],
+    )
+    record_candidates(service.catalog, 3, "local", [("ID-A", 41.5), ("ID-B", 7.25)])
+    record_candidates(service.catalog, 3, "local calibrated", [("ID-A", 0.83), ("ID-B", 0.12)])
+    page = service.client.get("/review/3").text
+    assert page.index("ID-A") < page.index("ID-B")
+    assert page.count("calibrated probability") == 2 and "raw score" not in page
+    assert "0.830" in page and "0.120" in page
+    assert "41.500" not in page and "7.250" not in page
+
+
 def test_login_never_redirects_off_site_and_pages_refuse_framing(service: Service) -> None:
     page = service.client.get("/login")
     assert page.headers["X-Frame-Options"] == "DENY"

@@ -8,7 +8,8 @@ the last sync (``engine.add``, incremental) and relabels or drops the others. Im
 (detached from every individual) stay in the engine's index but are never proposed; only the
 memory they hold is wasted until the gallery is built anew. Per-individual scores are
 aggregated here from the engine's per-image scores (sum of the ``take`` best images: 1 is
-``max``, 2 the local engine's ``top2``).
+``max``, 2 the local engine's ``top2``). :meth:`CatalogGallery.leave_one_out` ranks gallery
+images against the rest of the gallery, as uploads are ranked (for calibration).
 """
 
 from __future__ import annotations
@@ -17,21 +18,26 @@ import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from photoid.catalog.db import Catalog
 from photoid.catalog.models import Image, Individual
+from photoid.errors import PhotoidError
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
-from photoid.local.results import Candidate, Identification
+from photoid.local.extraction import extract_many
+from photoid.local.features import Features
+from photoid.local.results import Candidate, Identification, Match
 
 Box = tuple[float, float, float, float]
 WIDE = 200
 _CHUNK = 500  # image ids per IN (...) query, well below SQLite's limit on bound parameters
 _TAKE = {"max": 1, "top2": 2, "top3": 3}
+_NO_POINTS = np.zeros((0, 2), np.float32)
 
 
 class Engine(Protocol):
@@ -55,6 +61,17 @@ class Engine(Protocol):
         bboxes: Sequence[Box | None] | None = None,
         names: Sequence[str] | None = None,
     ) -> list[Identification]: ...
+
+
+@runtime_checkable
+class RanksItself(Protocol):
+    """An engine ranking each gallery photo against the rest (the deep engine): ``k`` best
+    identity names per photo (in the order added) and their ``(N, k)`` scores."""
+
+    @property
+    def identities(self) -> list[str]: ...
+
+    def leave_one_out(self, k: int = 5) -> tuple[list[list[str]], np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -135,6 +152,11 @@ class CatalogGallery:
         with self._lock:
             return len(self._owners)
 
+    def members(self) -> dict[int, str]:
+        """Image id -> individual code of every image currently proposed (a copy)."""
+        with self._lock:
+            return dict(self._owners)
+
     def owner(self, image_id: int) -> str | None:
         """Code of the individual that gallery image ``image_id`` shows (None: not in it)."""
         with self._lock:
@@ -151,15 +173,7 @@ class CatalogGallery:
             with catalog.session() as session:
                 current: dict[int, str] = {i: code for i, code in session.execute(owners)}
                 wanted = sorted(set(current) - self._indexed)
-                fresh = [
-                    image
-                    for start in range(0, len(wanted), _CHUNK)
-                    for image in session.scalars(
-                        select(Image)
-                        .where(Image.id.in_(wanted[start : start + _CHUNK]))
-                        .order_by(Image.id)
-                    )
-                ]
+                fresh = _images(session, wanted)
             if fresh:
                 self.engine.add(
                     [catalog.store.path(image.file) for image in fresh],
@@ -196,6 +210,66 @@ class CatalogGallery:
             owners = dict(self._owners)
         return [self._individuals(a.candidates, owners, top, allowed, exclude) for a in answers]
 
+    def leave_one_out(
+        self, catalog: Catalog, image_ids: Sequence[int], top: int = 5
+    ) -> dict[int, list[Ranked]]:
+        """The ``top`` best individuals for gallery images ``image_ids``, each ranked against
+        the rest of the gallery as an upload would be: itself left out of the engine and the
+        images of its own encounter never used as evidence. Images the engine does not hold
+        (unreadable) are left out of the answer. Local engine: query features are extracted
+        again (from the feature cache when there is one); deep engine: stored embeddings.
+        PhotoidError for an engine that can do neither."""
+        with catalog.session() as session:
+            encounter = {i: e for i, e in session.execute(select(Image.id, Image.encounter_id))}
+            images = _images(session, sorted(set(image_ids)))
+        together: dict[int, set[int]] = {}
+        for i, e in encounter.items():
+            together.setdefault(e, set()).add(i)
+        images = [image for image in images if self.owner(image.id) is not None]
+        engine = self.engine
+        features: list[Features | None] = []
+        if isinstance(engine, LocalEngine):  # extracted outside the lock: syncs may go on
+            paths = [catalog.store.path(image.file) for image in images]
+            bboxes = [image.bbox for image in images]
+            extracted = extract_many(paths, bboxes, engine.config, engine.cache)
+            features = [result.features for result in extracted]
+        with self._lock:
+            owners = dict(self._owners)
+            hits = self._left_out_hits([image.id for image in images], features)
+        return {
+            i: self._individuals(found, owners, top, None, together[encounter[i]])
+            for i, found in hits.items()
+        }
+
+    def _left_out_hits(
+        self, image_ids: list[int], features: list[Features | None]
+    ) -> dict[int, list[Candidate]]:
+        """Per-image hits of gallery images against the engine with each left out; ``features``
+        of each image for the local engine (None: it has none)."""
+        engine = self.engine
+        out: dict[int, list[Candidate]] = {}
+        if isinstance(engine, LocalEngine):
+            rows = {name: row for row, name in enumerate(engine.images)}
+            for image_id, found in zip(image_ids, features, strict=True):
+                row = rows.get(str(image_id))
+                if found is not None and row is not None:
+                    answer = engine.identify_features(str(image_id), found, exclude=row)
+                    out[image_id] = answer.candidates
+            return out
+        if not isinstance(engine, RanksItself):
+            raise PhotoidError(
+                f"the {self.name} engine cannot rank its gallery against itself (local and deep "
+                "engines can)"
+            )
+        ranked, scores = engine.leave_one_out(WIDE)
+        rows = {name: row for row, name in enumerate(engine.identities)}
+        for image_id in image_ids:
+            row = rows.get(str(image_id))
+            if row is not None:
+                pairs = zip(ranked[row], scores[row].tolist(), strict=False)
+                out[image_id] = [_hit(name, score) for name, score in pairs]
+        return out
+
     def _individuals(
         self,
         hits: list[Candidate],
@@ -227,3 +301,19 @@ class CatalogGallery:
             return None
         pairs = np.column_stack([hit.best.query_points, hit.best.gallery_points])
         return [[round(float(v), 2) for v in row] for row in pairs.reshape(-1, 4)]
+
+
+def _images(session: Session, ids: Sequence[int]) -> list[Image]:
+    """The images with these (sorted) ids, in id order, fetched in chunks."""
+    return [
+        image
+        for start in range(0, len(ids), _CHUNK)
+        for image in session.scalars(
+            select(Image).where(Image.id.in_(ids[start : start + _CHUNK])).order_by(Image.id)
+        )
+    ]
+
+
+def _hit(identity: str, score: float) -> Candidate:
+    """A per-image hit without keypoint evidence (what the deep engine gives)."""
+    return Candidate(identity, score, Match(identity, score, 0, _NO_POINTS, _NO_POINTS))

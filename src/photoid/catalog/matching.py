@@ -12,6 +12,12 @@ worker also syncs before every match job. A sync only indexes newly attached ima
     enqueue_encounter(catalog, encounter.id)
     ...
     worker.stop()
+
+With a :class:`~photoid.catalog.calibration.GalleryCalibration`
+(``MatchWorker(catalog, gallery, calibration=GalleryCalibration())``) the worker also stores
+each image's candidates as calibrated probabilities under the engine name ``"<engine>
+calibrated"`` (same individuals, same ranks), once the gallery has enough labelled photos;
+the raw scores stay stored under the engine's own name.
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, select
 
-from photoid.catalog.candidates import Evidence, record_candidates
+from photoid.catalog.calibration import GalleryCalibration, calibrated_name
+from photoid.catalog.candidates import Evidence, candidates_for, record_candidates
 from photoid.catalog.db import Catalog
 from photoid.catalog.encounters import encounter_images
-from photoid.catalog.gallery import CatalogGallery
+from photoid.catalog.gallery import CatalogGallery, Ranked
 from photoid.catalog.jobs import (
     DEFAULT_MAX_ATTEMPTS,
     claim,
@@ -149,6 +156,7 @@ class MatchWorker:
     On :meth:`start`, running jobs older than ``stale_after_s`` seconds or held by a worker of
     the same ``name`` (a restarted one) go back to the queue. A job that raises is retried
     until it has had ``max_attempts`` attempts, then marked failed with the error.
+    ``calibration``: also store calibrated candidates, refitted after syncs (None: raw only).
     """
 
     def __init__(
@@ -162,6 +170,7 @@ class MatchWorker:
         poll_s: float = 1.0,
         stale_after_s: float = 600.0,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        calibration: GalleryCalibration | None = None,
     ) -> None:
         self.catalog = catalog
         self.gallery = gallery
@@ -171,6 +180,7 @@ class MatchWorker:
         self.poll_s = poll_s
         self.stale_after_s = stale_after_s
         self.max_attempts = max_attempts
+        self.calibration = calibration
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -191,6 +201,8 @@ class MatchWorker:
 
     def _run(self, job: Job) -> None:
         self.gallery.sync(self.catalog)
+        if self.calibration is not None:
+            self.calibration.update(self.catalog, self.gallery)
         if job.kind == SYNC:
             return
         encounter_id = job.payload.get("encounter_id")
@@ -203,14 +215,27 @@ class MatchWorker:
         own = {image.id for image in images}
         ranking = self.gallery.rank(self.catalog, images, self.top, allowed, own)
         for image, ranked in zip(images, ranking, strict=True):
-            record_candidates(
-                self.catalog,
-                image.id,
-                self.gallery.name,
-                [(r.code, r.score) for r in ranked],
-                actor=f"worker {self.name}",
-                evidence={r.code: Evidence(r.best_image_id, r.keypoints) for r in ranked},
-            )
+            self._record(image.id, ranked)
+
+    def _record(self, image_id: int, ranked: list[Ranked]) -> None:
+        """Store raw candidates and, when calibrated, their probabilities (in the raw order);
+        calibrated candidates left from an earlier calibration are removed when there is none."""
+        actor = f"worker {self.name}"
+        evidence = {r.code: Evidence(r.best_image_id, r.keypoints) for r in ranked}
+        name = self.gallery.name
+        record_candidates(
+            self.catalog, image_id, name, [(r.code, r.score) for r in ranked], actor, evidence
+        )
+        calibrated = calibrated_name(name)
+        calibration = self.calibration
+        probabilities = (
+            calibration.probabilities([r.score for r in ranked]) if calibration else None
+        )
+        if probabilities is not None:
+            scored = [(r.code, p) for r, p in zip(ranked, probabilities, strict=True)]
+            record_candidates(self.catalog, image_id, calibrated, scored, actor, evidence)
+        elif candidates_for(self.catalog, image_id, calibrated):
+            record_candidates(self.catalog, image_id, calibrated, [], actor)
 
     def start(self) -> None:
         """Requeue stale jobs, then run jobs in a background (daemon) thread until stopped."""

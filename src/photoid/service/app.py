@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from photoid.catalog import open_catalog
+from photoid.catalog.calibration import GalleryCalibration
 from photoid.service import api, images, web
 from photoid.service.auth import LoginRequired
 from photoid.service.errors import install_error_handlers
@@ -100,7 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
                 if settings.checkpoint is not None
                 else CatalogGallery.local()
             )
-            app.state.worker = MatchWorker(catalog, gallery)
+            app.state.worker = MatchWorker(catalog, gallery, calibration=GalleryCalibration())
             app.state.worker.start()
         try:
             yield

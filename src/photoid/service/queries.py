@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Exists, Select, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from photoid.catalog import Catalog
+from photoid.catalog.calibration import SUFFIX
 from photoid.catalog.models import Decision, Encounter, Image, Individual, MatchCandidate
 
 T = TypeVar("T")
@@ -156,7 +157,8 @@ def find_individual(catalog: Catalog, code: str) -> Individual | None:
 
 def encounter_view(catalog: Catalog, encounter_id: int, top: int = 5) -> EncounterView | None:
     """The review view of an encounter (None when there is none): its ``top`` candidate
-    individuals over all its photos and engines, each by its best rank then highest score."""
+    individuals over all its photos and engines, each by its best rank then highest score; an
+    engine's calibrated candidates are shown instead of its raw ones."""
     with catalog.session() as session:
         encounter = session.get(Encounter, encounter_id)
         if encounter is None:
@@ -171,14 +173,19 @@ def encounter_view(catalog: Catalog, encounter_id: int, top: int = 5) -> Encount
                 select(Decision).where(Decision.encounter_id == encounter_id).order_by(Decision.id)
             )
         )
-        guesses = session.scalars(
-            select(MatchCandidate)
-            .where(MatchCandidate.image_id.in_([i.id for i in images]))
-            .order_by(MatchCandidate.rank, MatchCandidate.score.desc(), MatchCandidate.engine)
+        guesses = list(
+            session.scalars(
+                select(MatchCandidate)
+                .where(MatchCandidate.image_id.in_([i.id for i in images]))
+                .order_by(MatchCandidate.rank, MatchCandidate.score.desc(), MatchCandidate.engine)
+            )
         )
+        # An engine's calibrated candidates replace its raw ones (same ranking, probabilities).
+        calibrated = {g.engine.removesuffix(SUFFIX) for g in guesses if g.engine.endswith(SUFFIX)}
         best: dict[int, MatchCandidate] = {}
         for guess in guesses:
-            best.setdefault(guess.individual_id, guess)
+            if guess.engine not in calibrated:
+                best.setdefault(guess.individual_id, guess)
         chosen = list(best.values())[:top]
         wanted = {g.individual_id for g in chosen} | {
             i.individual_id for i in images if i.individual_id is not None
