@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import torch
+from checkpoint_support import random_checkpoint
 from sqlalchemy import select, update
 
 from photoid.catalog import (
@@ -45,9 +45,6 @@ from photoid.data.synth import generate
 from photoid.local import engine as local_engine
 from photoid.local.config import LocalConfig
 from photoid.local.extraction import extract_many
-from photoid.models import Embedder
-from photoid.train.config import resolve_config
-from photoid.train.module import embedder_config
 
 CONFIG = LocalConfig(max_side=256)
 KEPT_BACK = 4  # photo number (0..4) of each individual not imported
@@ -256,24 +253,11 @@ def test_work_survives_a_killed_worker(imported: Catalog, synth: Path, cache: Pa
         assert session.scalar(select(Job.status).where(Job.id == job.id)) == "done"
 
 
-def _random_checkpoint(path: Path) -> Path:
-    """A photoid checkpoint of an untrained tiny embedder (32 px, 8-d embeddings)."""
-    config = resolve_config(
-        None, ["backbone=test_resnet", "image_size=32", "embedding_size=8", "use_bbox=false"]
-    )
-    torch.manual_seed(0)
-    weights = {
-        f"embedder.{k}": v for k, v in Embedder(embedder_config(config)).state_dict().items()
-    }
-    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
-    return path
-
-
 def test_deep_engine_gallery_stores_best_image_without_keypoints(
     imported: Catalog, tmp_path: Path
 ) -> None:
     catalog = imported
-    gallery = CatalogGallery.build(catalog, checkpoint=_random_checkpoint(tmp_path / "m.ckpt"))
+    gallery = CatalogGallery.build(catalog, checkpoint=random_checkpoint(tmp_path / "m.ckpt"))
     assert (gallery.name, len(gallery), len(gallery.engine)) == ("deep", 24, 24)
     # The same photo uploaded again embeds identically: its source is rank 1 (cosine 1).
     source = images_of(catalog, "finned_0005")[1]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
+from checkpoint_support import random_checkpoint
 
 from photoid.catalog import (
     Catalog,
@@ -31,9 +31,6 @@ from photoid.catalog.matching import MatchWorker, enqueue_encounter, enqueue_syn
 from photoid.data.schema import parse_bbox
 from photoid.data.synth import generate
 from photoid.local.config import LocalConfig
-from photoid.models import Embedder
-from photoid.train.config import resolve_config
-from photoid.train.module import embedder_config
 
 CONFIG = LocalConfig(max_side=256)
 
@@ -149,24 +146,11 @@ def test_one_photo_per_individual_stays_raw(tmp_path: Path) -> None:
         catalog.close()
 
 
-def _random_checkpoint(path: Path) -> Path:
-    """A photoid checkpoint of an untrained tiny embedder (32 px, 8-d embeddings)."""
-    config = resolve_config(
-        None, ["backbone=test_resnet", "image_size=32", "embedding_size=8", "use_bbox=false"]
-    )
-    torch.manual_seed(0)
-    weights = {
-        f"embedder.{k}": v for k, v in Embedder(embedder_config(config)).state_dict().items()
-    }
-    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
-    return path
-
-
 def test_deep_gallery_ranks_itself_without_its_own_photo(
     four_by_three: tuple[Catalog, Path], tmp_path: Path
 ) -> None:
     catalog, root = four_by_three
-    gallery = CatalogGallery.build(catalog, checkpoint=_random_checkpoint(tmp_path / "m.ckpt"))
+    gallery = CatalogGallery.build(catalog, checkpoint=random_checkpoint(tmp_path / "m.ckpt"))
     members = gallery.members()
     answers = gallery.leave_one_out(catalog, sorted(members)[:3], top=5)
     assert sorted(answers) == sorted(members)[:3]

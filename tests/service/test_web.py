@@ -84,15 +84,22 @@ def test_upload_page_refuses_a_bad_photo_with_its_name(service: Service) -> None
     assert (good.status_code, good.headers["location"]) == (303, "/review/1")
 
 
-def test_review_page_shows_candidates_scores_and_keypoints(service: Service) -> None:
-    gallery = seed_individual(service.catalog, "ID-A", 1, name="Asha")
-    seed_individual(service.catalog, "ID-B", 2)
+def _upload_query(service: Service) -> str:
+    """Log in as the reviewer and upload one query photo (image 3: two are seeded first);
+    returns the session's CSRF token."""
     csrf = service.login("reviewer")
     service.client.post(
         "/upload",
         data={"csrf_token": csrf},
         files=[("photos", ("q.png", png_bytes(3, size=(24, 16)), "image/png"))],
     )
+    return csrf
+
+
+def test_review_page_shows_candidates_scores_and_keypoints(service: Service) -> None:
+    gallery = seed_individual(service.catalog, "ID-A", 1, name="Asha")
+    seed_individual(service.catalog, "ID-B", 2)
+    csrf = _upload_query(service)
     pairs = [[1.0, 1.0, 2.0, 3.0], [20.0, 10.0, 9.0, 6.0]]
     rows = record_candidates(
         service.catalog,
@@ -128,12 +135,7 @@ def test_calibrated_candidates_replace_the_raw_ones_on_the_page(service: Service
     under "local calibrated"; the review page shows the probabilities only."""
     seed_individual(service.catalog, "ID-A", 1)
     seed_individual(service.catalog, "ID-B", 2)
-    csrf = service.login("reviewer")
-    service.client.post(
-        "/upload",
-        data={"csrf_token": csrf},
-        files=[("photos", ("q.png", png_bytes(3, size=(24, 16)), "image/png"))],
-    )
+    _upload_query(service)
     record_candidates(service.catalog, 3, "local", [("ID-A", 41.5), ("ID-B", 7.25)])
     record_candidates(service.catalog, 3, "local calibrated", [("ID-A", 0.83), ("ID-B", 0.12)])
     page = service.client.get("/review/3").text
