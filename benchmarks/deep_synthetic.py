@@ -73,6 +73,13 @@ def main() -> None:
     parser.add_argument(
         "--set", dest="settings", action="append", default=[], help="training KEY=VALUE"
     )
+    parser.add_argument(
+        "--models",
+        type=int,
+        default=1,
+        help="train this many models (seeds 0..N-1), each with 1/N of the epochs and minutes, "
+        "and evaluate their ensemble (identity scores averaged)",
+    )
     args = parser.parse_args()
     root = args.work / f"synth_{args.individuals}x{args.images_per}_{args.size}_s{args.seed}"
     if not (root / "metadata.csv").is_file():
@@ -90,12 +97,20 @@ def main() -> None:
     config = resolve_config(None, [*FROM_SCRATCH, *args.settings])
     train = data.subset((data.table["open_split"] == "train").to_numpy())
     started = time.perf_counter()
-    result = fit(train, config, args.work / "run", progress=False)
+    checkpoints = []
+    for seed in range(args.models):
+        share = [
+            f"epochs={max(1, round(config.epochs / args.models))}",
+            f"max_minutes={config.max_minutes / args.models:g}",
+            f"seed={seed}",
+        ]
+        member = resolve_config(None, [*FROM_SCRATCH, *args.settings, *share])
+        name = "run" if args.models == 1 else f"run{seed}"
+        result = fit(train, member, args.work / name, progress=False)
+        checkpoints.append(result.last_checkpoint)
     train_seconds = time.perf_counter() - started
-    known = evaluate_deep(data, "known_split", result.last_checkpoint).summary()
-    opened = evaluate_deep(
-        data, "open_split", result.last_checkpoint, new_threshold="auto"
-    ).summary()
+    known = evaluate_deep(data, "known_split", checkpoints).summary()
+    opened = evaluate_deep(data, "open_split", checkpoints, new_threshold="auto").summary()
     print(json.dumps({"train_seconds": round(train_seconds), "known": known, "open": opened}))
     table = "\n".join(
         [
@@ -106,7 +121,8 @@ def main() -> None:
             "| MAP@5 known | open queries (20% new) | MAP@5 open | acc known | acc new |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
             f"| synthetic {args.individuals} ids x {args.images_per} @ {args.size}px "
-            f"| {len(train)} | {result.epochs} | {train_seconds:.0f} | {known['queries']} "
+            f"| {len(train)} | {result.epochs}{'' if args.models == 1 else f' x {args.models}'} "
+            f"| {train_seconds:.0f} | {known['queries']} "
             f"| {known['top1']:.3f} | {known['map5']:.3f} | {opened['queries']} "
             f"| {opened['map5']:.3f} | {opened['acc_known']:.3f} | {opened['acc_new']:.3f} |",
         ]
