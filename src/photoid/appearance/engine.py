@@ -12,12 +12,12 @@ from photoid.appearance.descriptor import BINS, colour_histogram
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
 from photoid.deep.embed import Box
-from photoid.deep.gallery import Gallery, answers, embed_labelled, with_warnings
+from photoid.deep.gallery import Gallery
+from photoid.deep.vector_engine import VectorEngine
 from photoid.errors import ImageLoadError
-from photoid.local.results import Identification
 
 
-class ColourEngine:
+class ColourEngine(VectorEngine):
     """Identity score = Hellinger similarity (in [0, 1]) of the identity's most similar photo."""
 
     def __init__(
@@ -48,17 +48,6 @@ class ColourEngine:
         )
         return engine
 
-    def __len__(self) -> int:
-        return len(self.gallery)
-
-    @property
-    def images(self) -> list[str]:
-        return self.gallery.images
-
-    @property
-    def identities(self) -> list[str]:
-        return self.gallery.identities
-
     def embed(
         self,
         paths: Sequence[Path],
@@ -78,35 +67,3 @@ class ColourEngine:
             if progress is not None:
                 progress(1)
         return vectors, errors
-
-    def add(
-        self,
-        paths: Sequence[Path],
-        identities: Sequence[str],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Describe and add labelled photos (``unknown`` ones are left out); returns how many."""
-        vectors, kept = embed_labelled(
-            self.embed, paths, identities, bboxes, names, self.skipped, progress
-        )
-        self.gallery.add(vectors[kept.rows], kept.identities, kept.names)
-        return len(kept.rows)
-
-    def identify(
-        self,
-        paths: Sequence[Path],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> list[Identification]:
-        """Rank gallery identities for each query photo, best first (``top`` of them)."""
-        labels = list(names) if names is not None else [str(p) for p in paths]
-        vectors, errors = self.embed(paths, bboxes, progress=progress)
-        if len(self) == 0:
-            return [Identification(n, warning="the gallery is empty") for n in labels]
-        ranking = self.gallery.rank(vectors, self.top)
-        return with_warnings(answers(labels, ranking, [self.gallery], [vectors]), errors)

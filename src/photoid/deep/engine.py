@@ -9,13 +9,13 @@ import numpy as np
 
 from photoid.data.table import Dataset
 from photoid.deep.embed import Box, embed_images, load_embedder
-from photoid.deep.gallery import Aggregate, Gallery, answers, embed_labelled, with_warnings
-from photoid.local.results import Identification
+from photoid.deep.gallery import Aggregate, Gallery
+from photoid.deep.vector_engine import VectorEngine
 from photoid.models import Embedder
 from photoid.search import VectorIndex
 
 
-class DeepEngine:
+class DeepEngine(VectorEngine):
     """A gallery of embeddings in a faiss index; identity score = cosine similarity of its best
     image (``max``) or of its centroid (``centroid``)."""
 
@@ -66,22 +66,9 @@ class DeepEngine:
         )
         return engine
 
-    def __len__(self) -> int:
-        return len(self.gallery)
-
     @property
     def index(self) -> VectorIndex:
         return self.gallery.index
-
-    @property
-    def images(self) -> list[str]:
-        """Image name of each gallery photo, in the order added."""
-        return self.gallery.images
-
-    @property
-    def identities(self) -> list[str]:
-        """Identity of each gallery photo, in the order added."""
-        return self.gallery.identities
 
     def embed(
         self,
@@ -100,51 +87,3 @@ class DeepEngine:
             tta=self.tta,
             progress=progress,
         )
-
-    def add(
-        self,
-        paths: Sequence[Path],
-        identities: Sequence[str],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Embed and add labelled photos (``unknown`` ones are left out); returns how many.
-
-        ``bboxes`` crop the photos when the model was trained on crops (``use_bbox``).
-        """
-        vectors, kept = embed_labelled(
-            self.embed, paths, identities, bboxes, names, self.skipped, progress
-        )
-        self.gallery.add(vectors[kept.rows], kept.identities, kept.names)
-        return len(kept.rows)
-
-    def identify(
-        self,
-        paths: Sequence[Path],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> list[Identification]:
-        """Rank gallery identities for each query photo, best first (``top`` of them)."""
-        labels = list(names) if names is not None else [str(p) for p in paths]
-        vectors, errors = self.embed(paths, bboxes, progress=progress)
-        return with_warnings(self.identify_embeddings(labels, vectors), errors)
-
-    def identify_embeddings(self, names: list[str], vectors: np.ndarray) -> list[Identification]:
-        """Rank identities for ``(n, D)`` unit query embeddings."""
-        if len(self) == 0:
-            return [Identification(n, warning="the gallery is empty") for n in names]
-        ranking = self.gallery.rank(vectors, self.top)
-        return answers(names, ranking, [self.gallery], [vectors])
-
-    def leave_one_out(self, k: int = 5) -> tuple[list[list[str]], np.ndarray]:
-        """Each gallery photo ranked against the rest of the gallery (its own photo left out):
-        the ``k`` best identity names per photo and their ``(N, k)`` float32 scores."""
-        rows = np.arange(len(self), dtype=np.int64)
-        ranking = self.gallery.rank(self.gallery.embeddings, k, exclude=rows)
-        names = self.gallery.names
-        ranked = [[names[label] for label in row if label >= 0] for row in ranking.labels.tolist()]
-        return ranked, ranking.scores
