@@ -39,13 +39,7 @@ class ColourEngine(VectorEngine):
     ) -> ColourEngine:
         """A gallery of every row of ``dataset`` with a known identity."""
         engine = cls(use_bbox=use_bbox)
-        engine.add(
-            dataset.paths(),
-            list(dataset.table["identity"]),
-            bboxes=dataset.cells("bbox"),
-            names=list(dataset.table["image"]),
-            progress=progress,
-        )
+        engine.add_dataset(dataset, progress)
         return engine
 
     def embed(

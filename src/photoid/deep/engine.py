@@ -57,13 +57,7 @@ class DeepEngine(VectorEngine):
         engine = cls(
             embedder, config.image_size, use_bbox=config.use_bbox, tta=tta, aggregate=aggregate
         )
-        engine.add(
-            dataset.paths(),
-            list(dataset.table["identity"]),
-            bboxes=dataset.cells("bbox"),
-            names=list(dataset.table["image"]),
-            progress=progress,
-        )
+        engine.add_dataset(dataset, progress)
         return engine
 
     @property

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from photoid.data.table import Dataset
 from photoid.deep.embed import Box
 from photoid.deep.gallery import Gallery, answers, embed_labelled, with_warnings
 from photoid.local.results import Identification
@@ -59,6 +60,16 @@ class VectorEngine(ABC):
         )
         self.gallery.add(vectors[kept.rows], kept.identities, kept.names)
         return len(kept.rows)
+
+    def add_dataset(self, dataset: Dataset, progress: Callable[[int], None] | None = None) -> int:
+        """:meth:`add` every row of ``dataset`` (its identities, boxes and image names)."""
+        return self.add(
+            dataset.paths(),
+            list(dataset.table["identity"]),
+            bboxes=dataset.cells("bbox"),
+            names=list(dataset.table["image"]),
+            progress=progress,
+        )
 
     def identify(
         self,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -331,7 +332,12 @@ class FusedEngine:
 
     def _any_photo(self, identity: str) -> Match:
         """A gallery photo of ``identity`` shown when no keypoints verified it."""
+        return Match(self._first_photos.get(identity, ""), 0.0, 0, _EMPTY, _EMPTY)
+
+    @cached_property
+    def _first_photos(self) -> dict[str, str]:
+        """Each identity's first gallery photo in the local engine (one pass, then looked up)."""
+        first: dict[str, str] = {}
         for name, owner in zip(self.local.images, self.local.identities, strict=True):
-            if owner == identity:
-                return Match(name, 0.0, 0, _EMPTY, _EMPTY)
-        return Match("", 0.0, 0, _EMPTY, _EMPTY)
+            first.setdefault(owner, name)
+        return first
