@@ -57,6 +57,7 @@ from photoid.data.synth import generate
 from photoid.data.table import Dataset
 from photoid.train.config import TrainConfig
 from photoid.train.dataset import PhotoDataset, seed_worker
+from photoid.train.fit import log_interval
 from photoid.train.gpu_batch import gpu_loader, prepare_model
 from photoid.train.module import MetricLearner
 from photoid.train.sampler import pk_sampler
@@ -150,20 +151,30 @@ def main() -> None:
     )
     print("|---" * 11 + "|")
     for row in rows:
-        real, step, eager = row["gpu_data"], row["photoid_step"], row["fp32_eager"]
+        measured = ("fp32_eager", "bf16_cl", "compiled", "photoid_step", "gpu_data", "cpu_data")
         cells = [
             row["model"],
-            *(rate(row[k]) if row[k] else "-" for k in ("fp32_eager", "bf16_cl", "compiled")),
-            *(rate(row[k]) for k in ("photoid_step", "gpu_data", "cpu_data")),
-            f"{real / step:.2f} {'pass' if real >= 0.9 * step else 'FAIL'}",
-            f"{step / eager:.2f} {'pass' if step >= 2.5 * eager else 'FAIL'}",
+            *(rate(row.get(k, 0.0)) for k in measured),
+            ratio(row["gpu_data"], row["photoid_step"], 0.9),
+            ratio(row["photoid_step"], row["fp32_eager"], 2.5),
             *(rate(row[k]) for k in ("embed_tensors", "embed_files")),
         ]
         print("| " + " | ".join(cells) + " |")
+    if bench.failed:
+        sys.exit(f"\nFailed (tracebacks above): {', '.join(bench.failed)}")
+
+
+def ratio(measured: float, reference: float, bar: float) -> str:
+    if not measured or not reference:
+        return "-"
+    return f"{measured / reference:.2f} {'pass' if measured >= bar * reference else 'FAIL'}"
 
 
 def rate(images_per_second: float) -> str:
-    """Whole numbers from 100 up, three significant digits below (CPU smoke runs)."""
+    """Whole numbers from 100 up, three significant digits below (CPU smoke runs); "-" for a
+    measurement that was skipped or failed (its traceback is in the log)."""
+    if not images_per_second:
+        return "-"
     if images_per_second >= 100:
         return f"{images_per_second:,.0f}"
     return f"{images_per_second:.3g}"
@@ -175,6 +186,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, device: torch.device, data: Dataset) -> None:
         self.args, self.device, self.data = args, device, data
         self.total = args.warmup + args.steps
+        self.failed: list[str] = []
 
     def sync(self) -> None:
         if self.device.type == "cuda":
@@ -194,16 +206,36 @@ class Bench:
 
     def model(self, name: str) -> dict[str, Any]:
         row: dict[str, Any] = {"model": name}
-        row["fp32_eager"] = self.loop(self.config(name, channels_last=False, compile=False), False)
-        row["bf16_cl"] = self.loop(self.config(name, compile=False), True)
-        row["compiled"] = (
-            self.loop(self.config(name, compile=True), True) if self.args.compile else 0.0
-        )
         config = self.config(name)
-        row["photoid_step"] = self.trainer(config, self.tensor_batches(config))
-        row["gpu_data"] = self.trainer(config, self.file_loader(config, "gpu"))
-        row["cpu_data"] = self.trainer(config, self.file_loader(config, "cpu"))
-        row["embed_tensors"], row["embed_files"] = self.embedding(config)
+        plain = self.config(name, channels_last=False, compile=False)
+        measures: dict[str, Callable[[], Any]] = {
+            "fp32_eager": lambda: self.loop(plain, False),
+            "bf16_cl": lambda: self.loop(self.config(name, compile=False), True),
+            "compiled": lambda: self.loop(self.config(name, compile=True), True),
+            "photoid_step": lambda: self.trainer(config, self.tensor_batches(config)),
+            "gpu_data": lambda: self.trainer(config, self.file_loader(config, "gpu")),
+            "cpu_data": lambda: self.trainer(config, self.file_loader(config, "cpu")),
+            "embed": lambda: self.embedding(config),
+        }
+        if not self.args.compile:
+            del measures["compiled"]
+        for key, measure in measures.items():
+            started = time.perf_counter()
+            try:
+                value = measure()
+            except Exception:  # one failed measurement must not lose the others
+                logging.exception("%s %s failed", name, key)
+                self.failed.append(f"{name} {key}")
+                value = (0.0, 0.0) if key == "embed" else 0.0
+            if key == "embed":
+                row["embed_tensors"], row["embed_files"] = value
+            else:
+                row[key] = value
+            # Each figure as soon as it is measured: a run cut short keeps what it measured.
+            shown = ", ".join(rate(v) for v in value) if isinstance(value, tuple) else rate(value)
+            print(
+                f"{name} {key}: {shown} img/s ({time.perf_counter() - started:.0f} s)", flush=True
+            )
         print(
             json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}),
             flush=True,
@@ -270,9 +302,9 @@ class Bench:
             devices=1,
             precision="bf16-mixed",
             callbacks=[timer],
-            # As fit does: a logger written every step (Lightning then waits for each step).
+            # As fit does: a logger, written as often as fit writes it.
             logger=CSVLogger(self.args.work, name="logs"),
-            log_every_n_steps=1,
+            log_every_n_steps=log_interval(self.total),
             enable_checkpointing=False,
             enable_progress_bar=False,
             enable_model_summary=False,

@@ -64,3 +64,23 @@ def test_mobilenetv3_pools_its_last_feature_map() -> None:
     model = Embedder(EmbedderConfig("mobilenetv3_small_100", embedding_size=8))
     assert model.projection.in_features == 576
     assert model(torch.randn(2, 3, 64, 64)).shape == (2, 8)
+
+
+def test_features_go_through_the_module_call_so_compile_and_hooks_cover_training() -> None:
+    model = Embedder(EmbedderConfig("test_resnet", embedding_size=8)).eval()
+    graphs: list[object] = []
+
+    def record(graph: torch.fx.GraphModule, inputs: list[torch.Tensor]) -> object:
+        graphs.append(graph)
+        return graph.forward
+
+    formats: list[bool] = []
+    model.register_forward_pre_hook(
+        lambda m, a: formats.append(a[0].is_contiguous(memory_format=torch.channels_last))
+    )
+    model.compile(backend=record)
+    images = torch.randn(2, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    features = model.features(images)
+    assert graphs, "features() bypassed the compiled module call"
+    assert formats == [True]
+    assert torch.allclose(model(images), features / features.norm(dim=1, keepdim=True), atol=1e-5)

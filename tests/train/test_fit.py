@@ -11,7 +11,7 @@ from photoid.data import load_dataset
 from photoid.data.synth import generate
 from photoid.errors import PhotoidError
 from photoid.train.config import resolve_config
-from photoid.train.fit import fit, precision_for
+from photoid.train.fit import fit, log_interval, precision_for
 from photoid.train.module import MetricLearner, leave_one_out_map5, warmup_cosine
 
 TINY = [
@@ -97,3 +97,16 @@ def test_cpu_precision_is_fp32() -> None:
     config = resolve_config(None, TINY)
     assert precision_for(config) == ("bf16-mixed" if torch.cuda.is_available() else "32-true")
     assert isinstance(MetricLearner, type)
+
+
+def test_log_interval_logs_five_steps_per_epoch_and_at_most_every_50() -> None:
+    assert [log_interval(n) for n in (0, 3, 9, 10, 100, 250, 251, 10_000)] == [
+        1,
+        1,
+        1,
+        2,
+        20,
+        50,
+        50,
+        50,
+    ]

@@ -78,7 +78,16 @@ class Embedder(nn.Module):
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """images (B, in_chans, H, W) float -> (B, embedding_size) float BN-neck features,
         before L2 normalisation: what the training heads see (margin heads normalise them
-        themselves; a softmax classifier needs their scale to reach confident logits)."""
+        themselves; a softmax classifier needs their scale to reach confident logits).
+
+        A call of the module (``self(images, normalize=False)``), so that what is applied to
+        its call (``torch.compile``, the channels_last input hook) applies to training too."""
+        features: torch.Tensor = self(images, normalize=False)
+        return features
+
+    def forward(self, images: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+        """images (B, in_chans, H, W) float -> (B, embedding_size) float, L2-normalised rows
+        (the BN-neck features themselves with ``normalize=False``)."""
         # forward_features: the last feature map, whose width is num_features (calling the
         # model would also run extra head layers of some families, e.g. MobileNetV3's conv_head).
         maps: torch.Tensor = self.backbone.forward_features(images)  # type: ignore[operator]
@@ -87,8 +96,4 @@ class Embedder(nn.Module):
             maps = maps.transpose(1, 2).unsqueeze(-1)
         pooled: torch.Tensor = self.pooling(maps)
         projected: torch.Tensor = self.neck(self.projection(self.dropout(pooled)))
-        return projected
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """images (B, in_chans, H, W) float -> (B, embedding_size) float, L2-normalised rows."""
-        return F.normalize(self.features(images), p=2.0, dim=1)
+        return F.normalize(projected, p=2.0, dim=1) if normalize else projected
