@@ -1,17 +1,21 @@
 """The deep engine trained from scratch on synthetic photos, within a CPU time budget.
 
     .venv/bin/python benchmarks/deep_synthetic.py [--work DIR] [--out FILE.md]
-        [--individuals 40] [--images-per 50] [--size 384] [--set KEY=VALUE ...]
+        [--individuals 48] [--images-per 55] [--new 8] [--val-new 8] [--test-per 10]
+        [--val-per 5] [--size 384] [--set KEY=VALUE ...] [--models N]
 
-Makes a synthetic dataset (``photoid synth``), holds out 20% of the individuals as new, trains
-the recipe ``photoid.train.recipes.FROM_SCRATCH`` from scratch on the training photos of the
-known individuals (no validation rows: nothing of the queries is seen before the test), then
-scores two query sets:
+Makes a synthetic dataset (``photoid synth``) and splits it by identity (:func:`make_splits`):
+32 known individuals with 40 training, 5 validation and 10 test photos each, 8 unseen test
+individuals and 8 unseen validation individuals. Trains the recipe
+``photoid.train.recipes.FROM_SCRATCH`` from scratch on the known individuals' training photos
+(validation photos are never trained on), then scores two query sets against the training
+photos as the gallery:
 
-- ``known``: the held-out photos of known individuals (top-1, MAP@5);
-- ``open``: the same queries plus photos of the unseen individuals, which make up 20% of the
-  queries; the new-individual threshold is fitted on the gallery alone (``auto``) and
-  ``new_individual`` is inserted into each top 5 (MAP@5, accuracy on known and on new).
+- ``known``: the 320 test photos of known individuals (top-1, MAP@5);
+- ``open``: the same queries plus 80 photos of the 8 unseen individuals (20% of the queries);
+  the new-individual threshold is fitted on the validation rows (``auto``: 160 photos of known
+  individuals and 40 of unseen ones, MAP@5-optimal) and ``new_individual`` is inserted into
+  each top 5 (MAP@5, accuracy on known and on new).
 
 Prints a markdown table with the machine, the command and the training time.
 """
@@ -25,11 +29,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from _machine import describe
 
 from photoid.data import load_dataset
-from photoid.data.splits import open_set
 from photoid.data.synth import generate
 from photoid.data.table import save_metadata
 from photoid.evaluation import evaluate_deep
@@ -38,27 +40,38 @@ from photoid.train.fit import fit
 from photoid.train.recipes import FROM_SCRATCH
 
 
-def make_splits(dataset_root: Path, seed: int) -> None:
-    """Columns ``known_split`` (known-individual queries only) and ``open_split`` (the same
-    queries plus photos of unseen individuals, 20% of all queries)."""
+def make_splits(dataset_root: Path, args: argparse.Namespace) -> None:
+    """Columns ``known_split`` and ``open_split``, drawn with ``args.seed``.
+
+    Identities: ``args.new`` are unseen test individuals, ``args.val_new`` unseen validation
+    individuals, the rest known. Each known individual gives ``args.test_per`` test photos,
+    ``args.val_per`` validation photos and its other photos for training; each unseen test
+    individual ``args.test_per`` test photos, each unseen validation one ``args.val_per``.
+    ``known_split`` has the known individuals' test photos as its test rows, ``open_split``
+    the unseen individuals' too (20% of the queries with the defaults); both have the same
+    train and val rows (val: 20% new individuals with the defaults)."""
     data = load_dataset(dataset_root)
-    keys = list(data.table["image"])
-    split = open_set(data.labels, unseen_fraction=0.2, n_folds=5, fold=0, seed=seed, keys=keys)
-    train = split == "train"
-    unseen = ~pd.Series(data.labels).isin(data.labels[train.to_numpy()]).to_numpy()
-    known_queries = (split == "test").to_numpy() & ~unseen
-    # New-individual queries: as many photos as make them 20% of the queries, spread evenly
-    # over the unseen individuals (their first photos in file order).
-    wanted = round(known_queries.sum() / 4)
-    unseen_rows = np.flatnonzero(unseen)
-    per_identity = pd.Series(data.labels[unseen_rows]).groupby(data.labels[unseen_rows]).cumcount()
-    order = np.lexsort((unseen_rows, per_identity.to_numpy()))
-    new_queries = np.zeros(len(keys), dtype=bool)
-    new_queries[unseen_rows[order[:wanted]]] = True
-    train_cells = np.where(train.to_numpy(), "train", "")
+    rng = np.random.default_rng(args.seed)
+    names = sorted(set(data.labels.tolist()))
+    order = [names[i] for i in rng.permutation(len(names))]
+    new, val_new = set(order[: args.new]), set(order[args.new : args.new + args.val_new])
+    known = np.full(len(data.labels), "", dtype=object)
+    opened = np.full(len(data.labels), "", dtype=object)
+    for name in names:
+        rows = np.flatnonzero(data.labels == name)
+        rows = rows[rng.permutation(len(rows))]
+        if name in new:
+            opened[rows[: args.test_per]] = "test"
+        elif name in val_new:
+            known[rows[: args.val_per]] = opened[rows[: args.val_per]] = "val"
+        else:
+            test, val = rows[: args.test_per], rows[args.test_per : args.test_per + args.val_per]
+            known[test] = opened[test] = "test"
+            known[val] = opened[val] = "val"
+            train = rows[args.test_per + args.val_per :]
+            known[train] = opened[train] = "train"
     table = data.table.copy()
-    table["known_split"] = np.where(known_queries, "test", train_cells)
-    table["open_split"] = np.where(known_queries | new_queries, "test", train_cells)
+    table["known_split"], table["open_split"] = known, opened
     save_metadata(table, dataset_root)
 
 
@@ -66,8 +79,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/photoid-deep-synthetic"))
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--individuals", type=int, default=40)
-    parser.add_argument("--images-per", type=int, default=50)
+    parser.add_argument("--individuals", type=int, default=48)
+    parser.add_argument("--images-per", type=int, default=55)
+    parser.add_argument("--new", type=int, default=8, help="unseen individuals among the queries")
+    parser.add_argument("--val-new", type=int, default=8, help="unseen validation individuals")
+    parser.add_argument("--test-per", type=int, default=10, help="test photos per individual")
+    parser.add_argument("--val-per", type=int, default=5, help="validation photos per individual")
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -92,7 +109,8 @@ def main() -> None:
             workers=2,
             overwrite=True,
         )
-        make_splits(root, args.seed)
+    if "open_split" not in load_dataset(root).split_columns:
+        make_splits(root, args)
     data = load_dataset(root)
     config = resolve_config(None, [*FROM_SCRATCH, *args.settings])
     train = data.subset((data.table["open_split"] == "train").to_numpy())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from photoid.deep import DeepEngine
-from photoid.deep.auto_threshold import fit_gallery_threshold
+from photoid.deep.auto_threshold import fit_gallery_threshold, fit_query_threshold
 from photoid.errors import PhotoidError
 from photoid.models import Embedder
 from photoid.models.embedder import EmbedderConfig
@@ -69,3 +69,54 @@ def test_without_singletons_new_queries_leave_a_whole_identity_out(engine: DeepE
     with pytest.raises(PhotoidError, match="new_fraction"):
         fit_gallery_threshold(closed, new_fraction=1.0)
     assert fit_gallery_threshold(DeepEngine(embedder, 32)) is None
+
+
+def test_validation_queries_of_unseen_identities_are_the_new_individuals() -> None:
+    # Gallery A and B. Validation: an A photo (0.9 for A), a B photo (0.8 for B) and a photo of
+    # Z, not in the gallery (best 0.6). MAP@5 = 1 needs 0.6 < t <= 0.8; the smallest such
+    # threshold among the scores is 0.8 (insertion needs score < t).
+    fit = fit_query_threshold(
+        ["A", "B", "Z"],
+        [["A", "B"], ["B", "A"], ["A", "B"]],
+        np.array([[0.9, 0.3], [0.8, 0.2], [0.6, 0.1]]),
+        {"A", "B"},
+    )
+    assert fit is not None and (fit.queries, fit.new) == (3, 1)
+    assert fit.thresholds.global_threshold == pytest.approx(0.8)
+    assert fit.thresholds.map5[""] == 1.0
+
+
+def test_without_unseen_identities_validation_queries_also_play_new_ones() -> None:
+    # Three known queries; 0.25 / 0.75 x 3 = 1 of them also plays a new individual, its own
+    # identity dropped: its best other identity scores 0.3 whichever it is, so t must exceed
+    # 0.3 and not exceed 0.8 (the B query's own score): 0.8.
+    ranked = [["A", "B"], ["B", "A"], ["A", "B"]]
+    scores = np.array([[0.9, 0.3], [0.8, 0.3], [0.85, 0.3]])
+    fit = fit_query_threshold(["A", "B", "A"], ranked, scores, ["A", "B"], new_fraction=0.25)
+    assert fit is not None and (fit.queries, fit.new) == (4, 1)
+    assert fit.thresholds.global_threshold == pytest.approx(0.8)
+    never = fit_query_threshold(["A", "B", "A"], ranked, scores, ["A", "B"], new_fraction=0.0)
+    assert never is not None and never.new == 0 and never.thresholds.global_threshold == -np.inf
+    assert fit_query_threshold([], [], np.zeros((0, 5)), ["A"]) is None
+    with pytest.raises(PhotoidError, match="one of each per validation query"):
+        fit_query_threshold(["A"], [], np.zeros((0, 5)), ["A"])
+    with pytest.raises(PhotoidError, match="new_fraction"):
+        fit_query_threshold(["A"], ranked[:1], scores[:1], ["A"], new_fraction=1.0)
+
+
+def test_per_species_thresholds_from_validation_queries() -> None:
+    # Species x: two known queries (0.9, 0.7) and a new one (0.5) -> 0.7; species y: a known
+    # query at 0.4 and a new one at 0.2 -> 0.4. The global fit must take all five: 0.4 would
+    # keep x's new query (0.5) known, 0.7 would call y's known query (0.4) new.
+    fit = fit_query_threshold(
+        ["A", "A", "Z", "B", "Y"],
+        [["A"], ["A"], ["A"], ["B"], ["B"]],
+        np.array([[0.9], [0.7], [0.5], [0.4], [0.2]]),
+        {"A", "B"},
+        ["x", "x", "x", "y", "y"],
+        min_queries=2,
+    )
+    assert fit is not None
+    assert fit.thresholds.per_species == {"x": pytest.approx(0.7), "y": pytest.approx(0.4)}
+    assert fit.thresholds.map5["x"] == 1.0 and fit.thresholds.map5["y"] == 1.0
+    assert fit.thresholds.map5[""] < 1.0

@@ -13,7 +13,7 @@ import torch
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.deep import DeepEngine
-from photoid.deep.auto_threshold import fit_gallery_threshold
+from photoid.deep.auto_threshold import fit_gallery_threshold, fit_query_threshold
 from photoid.evaluation import evaluate_deep
 from photoid.metrics import NEW_INDIVIDUAL
 from photoid.models import Embedder
@@ -33,13 +33,18 @@ def _checkpoint(path: Path, seed: int) -> Path:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Dataset, list[Path]]:
-    """Individuals 0-2: photos 0-1 train, 2 test; 3: photo 0 train, 1-2 test; 4: all test."""
+    """``split``: individuals 0-2: photos 0-1 train, 2 test; 3: photo 0 train, 1-2 test; 4: all
+    test. ``val_split``: 0-2: photo 0 train, 1 val, 2 test; 3: photo 0 val, 1-2 test; 4: all test."""
     root = tmp_path_factory.mktemp("deep_auto")
     csv = generate(root / "data", individuals=5, images_per=3, seed=2, size=64)
     cells = pd.read_csv(csv, dtype=str, keep_default_na=False)
     individual, photo = np.repeat(np.arange(5), 3), np.tile(np.arange(3), 5)
     train = ((individual < 3) & (photo < 2)) | ((individual == 3) & (photo == 0))
     cells["split"] = np.where(train, "train", "test")
+    val = ((individual < 3) & (photo == 1)) | ((individual == 3) & (photo == 0))
+    cells["val_split"] = np.where(
+        val, "val", np.where((individual < 3) & (photo == 0), "train", "test")
+    )
     cells.to_csv(csv, index=False)
     return load_dataset(root / "data"), [_checkpoint(root / f"m{i}.ckpt", i) for i in range(2)]
 
@@ -55,6 +60,7 @@ def test_auto_threshold_is_fitted_on_the_gallery_by_leave_one_out(
     assert result.new_threshold == fit.thresholds.global_threshold
     summary = json.loads(json.dumps(result.summary(), allow_nan=False))
     # 7 gallery photos; identity 3 has one, so leaving it out makes it a new individual.
+    assert summary["new_threshold_fit"]["source"] == "gallery"
     assert summary["new_threshold_fit"]["queries"] == 7
     assert summary["new_threshold_fit"]["new"] == 1
     assert summary["new_threshold_fit"]["map5"]["global"] == round(fit.thresholds.map5[""], 4)
@@ -73,3 +79,27 @@ def test_an_ensemble_evaluates_with_a_given_threshold(setup: tuple[Dataset, list
         assert summary["gallery"] == 7 and summary["queries"] == 8
         assert all(p[0] == NEW_INDIVIDUAL for p in result.predictions)
         assert (summary["acc_known"], summary["acc_new"]) == (0.0, 1.0)
+
+
+def test_auto_threshold_is_fitted_on_validation_rows_when_the_split_has_them(
+    setup: tuple[Dataset, list[Path]],
+) -> None:
+    dataset, models = setup
+    result = evaluate_deep(dataset, "val_split", models[0], new_threshold="auto")
+    gallery = dataset.subset((dataset.table["val_split"] == "train").to_numpy())
+    validation = dataset.subset((dataset.table["val_split"] == "val").to_numpy())
+    engine = DeepEngine.from_checkpoint(models[0], gallery)
+    answers = engine.identify(validation.paths(), bboxes=validation.cells("bbox"), top=6)
+    fit = fit_query_threshold(
+        list(validation.table["identity"]),
+        [[c.identity for c in a.candidates] for a in answers],
+        np.array([[c.score for c in a.candidates] for a in answers]),
+        set(engine.identities),
+        validation.cells("species"),
+    )
+    assert fit is not None and result.new_threshold == fit.thresholds.global_threshold
+    summary = result.summary()
+    # Four validation photos: individuals 0-2 are in the gallery, 3 is not (a new one).
+    assert summary["new_threshold_fit"]["source"] == "val"
+    assert (summary["new_threshold_fit"]["queries"], summary["new_threshold_fit"]["new"]) == (4, 1)
+    assert summary["gallery"] == 3 and summary["queries"] == 8  # val rows are neither

@@ -42,8 +42,8 @@ def evaluate(
         str,
         typer.Option(
             help="new_individual goes first when the best score is below this: a number, "
-            "'auto' (fitted on the gallery alone by leave-one-out; deep: per species too) "
-            "or 'none' (never).",
+            "'auto' (fitted on the gallery alone by leave-one-out; deep: on the split's val "
+            "rows where it has them, and per species too) or 'none' (never).",
         ),
     ] = "none",
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,

@@ -1,4 +1,6 @@
-"""The deep engine's new-individual threshold, fitted on the gallery alone, by leave-one-out.
+"""The deep engine's new-individual threshold: fitted on validation queries when a split has
+them (:func:`fit_query_threshold`), else on the gallery alone, by leave-one-out
+(:func:`fit_gallery_threshold`), described here.
 
 Known queries: each gallery photo of an identity with another photo queries the rest of the
 gallery with its own photo left out (truth: its identity). New queries: a gallery photo queries
@@ -14,7 +16,7 @@ and per species. No query labels are used.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,7 +38,8 @@ class LeaveOneOut(Protocol):
 
 @dataclass(frozen=True)
 class GalleryFit:
-    """Fitted thresholds, and how many leave-one-out queries (``new`` of them singletons)."""
+    """Fitted thresholds, and how many queries they were fitted on (``new`` of them played a
+    new individual)."""
 
     thresholds: SpeciesThresholds
     queries: int
@@ -85,3 +88,61 @@ def fit_gallery_threshold(
     kinds = None if species is None else [species[i] for i in [*known, *new]]
     fitted = fit_thresholds(truth, predictions, np.stack(rows), kinds, min_queries=min_queries)
     return GalleryFit(fitted, len(truth), len(new))
+
+
+def fit_query_threshold(
+    identities: Sequence[str],
+    ranked: Sequence[Sequence[str]],
+    scores: np.ndarray,
+    gallery: Collection[str],
+    species: Sequence[str | None] | None = None,
+    *,
+    min_queries: int = 20,
+    new_fraction: float = DEFAULT_NEW_FRACTION,
+    seed: int = 0,
+) -> GalleryFit | None:
+    """Fit the new-individual threshold on validation queries: photos outside the gallery whose
+    identities are known, ranked against the gallery (what the competitions' solutions did).
+
+    ``identities``: each query's true identity; ``ranked``/``scores``: its ranked gallery
+    identities (at least 6 where queries must play new individuals, see below) and their
+    ``(n, m)`` scores, descending; ``gallery``: the gallery's identity names. A query whose
+    identity is not in the gallery is a new individual. The queries are used as they are: their
+    share of new individuals is the validation set's own. Where none is new, ``new_fraction``
+    of them (drawn with ``seed``) also play a new individual, their own identity dropped from
+    their ranking: weaker evidence than real unseen individuals, whose scores a model trained
+    on the gallery's identities pushes less far from the gallery. Returns None without queries.
+    """
+    if not 0.0 <= new_fraction < 1.0:
+        raise PhotoidError(f"new_fraction must be in [0, 1), got {new_fraction}")
+    if len(identities) != len(ranked) or len(ranked) != len(scores):
+        raise PhotoidError(
+            f"{len(identities)} identities, {len(ranked)} rankings and {len(scores)} score "
+            "rows: one of each per validation query"
+        )
+    if not identities:
+        return None
+    names = set(gallery)
+    truth: list[str] = [name if name in names else NEW_INDIVIDUAL for name in identities]
+    predictions: list[list[str]] = [list(r[:5]) for r in ranked]
+    rows: list[np.ndarray] = [_five(scores[i], len(predictions[i])) for i in range(len(ranked))]
+    order = list(range(len(ranked)))
+    new = truth.count(NEW_INDIVIDUAL)
+    if new == 0 and new_fraction > 0.0:
+        wanted = min(len(ranked), round(new_fraction / (1.0 - new_fraction) * len(ranked)))
+        for i in np.random.default_rng(seed).permutation(len(ranked))[:wanted].tolist():
+            keep = [j for j, name in enumerate(ranked[i]) if name != identities[i]][:5]
+            truth.append(NEW_INDIVIDUAL)
+            predictions.append([ranked[i][j] for j in keep])
+            rows.append(_five(scores[i, keep], len(keep)))
+            order.append(i)
+        new = len(truth) - len(ranked)
+    kinds = None if species is None else [species[i] for i in order]
+    fitted = fit_thresholds(truth, predictions, np.stack(rows), kinds, min_queries=min_queries)
+    return GalleryFit(fitted, len(truth), new)
+
+
+def _five(scores: np.ndarray, count: int) -> np.ndarray:
+    """The first ``min(count, 5)`` scores, padded to 5 with -inf."""
+    kept = np.asarray(scores[: min(count, 5)], dtype=np.float64)
+    return np.pad(kept, (0, 5 - len(kept)), constant_values=-np.inf)

@@ -141,20 +141,23 @@ class DeepEnsemble:
         bboxes: Sequence[Box | None] | None = None,
         names: Sequence[str] | None = None,
         progress: Callable[[int], None] | None = None,
+        top: int | None = None,
     ) -> list[Identification]:
-        """Rank gallery identities for each query photo, best first (``top`` of them)."""
+        """Rank gallery identities for each query photo, best first (``top`` of them: the
+        engine's own ``top`` unless given)."""
         labels = list(names) if names is not None else [str(p) for p in paths]
         vectors, errors = self.embed(paths, bboxes, progress=progress)
-        return with_warnings(self.identify_embeddings(labels, vectors), errors)
+        return with_warnings(self.identify_embeddings(labels, vectors, top), errors)
 
     def identify_embeddings(
-        self, names: list[str], vectors: Sequence[np.ndarray]
+        self, names: list[str], vectors: Sequence[np.ndarray], top: int | None = None
     ) -> list[Identification]:
-        """Rank identities for each model's ``(n, D_m)`` unit query embeddings."""
+        """Rank identities for each model's ``(n, D_m)`` unit query embeddings (``top`` of
+        them, default the ensemble's)."""
         if len(self) == 0:
             return [Identification(n, warning="the gallery is empty") for n in names]
         queries = self._per_gallery(vectors)
-        ranking = self._rank(queries, self.top, None)
+        ranking = self._rank(queries, top or self.top, None)
         return answers(names, ranking, self.galleries, queries)
 
     def leave_one_out(self, k: int = 5) -> tuple[list[list[str]], np.ndarray]:

@@ -78,17 +78,22 @@ class VectorEngine(ABC):
         bboxes: Sequence[Box | None] | None = None,
         names: Sequence[str] | None = None,
         progress: Callable[[int], None] | None = None,
+        top: int | None = None,
     ) -> list[Identification]:
-        """Rank gallery identities for each query photo, best first (``top`` of them)."""
+        """Rank gallery identities for each query photo, best first (``top`` of them: the
+        engine's own ``top`` unless given)."""
         labels = list(names) if names is not None else [str(p) for p in paths]
         vectors, errors = self.embed(paths, bboxes, progress=progress)
-        return with_warnings(self.identify_embeddings(labels, vectors), errors)
+        return with_warnings(self.identify_embeddings(labels, vectors, top), errors)
 
-    def identify_embeddings(self, names: list[str], vectors: np.ndarray) -> list[Identification]:
-        """Rank identities for ``(n, D)`` unit query vectors."""
+    def identify_embeddings(
+        self, names: list[str], vectors: np.ndarray, top: int | None = None
+    ) -> list[Identification]:
+        """Rank identities for ``(n, D)`` unit query vectors (``top`` of them, default the
+        engine's)."""
         if len(self) == 0:
             return [Identification(n, warning="the gallery is empty") for n in names]
-        ranking = self.gallery.rank(vectors, self.top)
+        ranking = self.gallery.rank(vectors, top or self.top)
         return answers(names, ranking, [self.gallery], [vectors])
 
     def leave_one_out(self, k: int = 5) -> tuple[list[list[str]], np.ndarray]:

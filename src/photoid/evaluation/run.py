@@ -14,7 +14,7 @@ import numpy as np
 from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
 from photoid.decide import SpeciesThresholds, apply_thresholds
-from photoid.deep.auto_threshold import fit_gallery_threshold
+from photoid.deep.auto_threshold import fit_gallery_threshold, fit_query_threshold
 from photoid.deep.checkpoints import load_deep_engine
 from photoid.deep.engine import DeepEngine
 from photoid.deep.ensemble import Combine, DeepEnsemble
@@ -242,8 +242,10 @@ def evaluate_deep(
     ``model``: checkpoint(s), run folder(s) or a folder of fold runs
     (:func:`photoid.deep.checkpoints.resolve_checkpoints`); several models are combined by
     ``ensemble``. ``new_threshold``: as :func:`evaluate_local`; ``"auto"`` fits it on the
-    gallery alone by leave-one-out (:mod:`photoid.deep.auto_threshold`), per species too when
-    the table has a species column.
+    split's ``val`` rows where it has them (validation queries ranked against the gallery; their
+    identities missing from the gallery are new individuals), else on the gallery alone by
+    leave-one-out (:mod:`photoid.deep.auto_threshold`), per species too when the table has a
+    species column.
     """
     gallery, queries = split_rows(dataset, split_column)
     models = [model] if isinstance(model, Path) else list(model)
@@ -256,7 +258,9 @@ def evaluate_deep(
         ensemble=ensemble,
         progress=stage_callback(progress, "gallery", len(gallery)),
     )
-    fitted, fit_info = _deep_thresholds(engine, gallery, new_threshold)
+    fitted, fit_info = _deep_thresholds(
+        engine, gallery, _validation_rows(dataset, split_column), new_threshold
+    )
     built = time.perf_counter()
     answers = engine.identify(
         queries.paths(),
@@ -279,22 +283,47 @@ def evaluate_deep(
     )
 
 
+def _validation_rows(dataset: Dataset, column: str) -> Dataset:
+    """The rows a split column marks ``val`` (none: an empty dataset)."""
+    return dataset.subset((dataset.table[column] == "val").to_numpy())
+
+
 def _deep_thresholds(
     engine: DeepEngine | DeepEnsemble,
     gallery: Dataset,
+    validation: Dataset,
     new_threshold: float | Literal["auto"] | None,
 ) -> tuple[SpeciesThresholds | None, dict[str, Any] | None]:
-    """The thresholds to apply, and for ``auto`` how they were fitted (for the summary)."""
+    """The thresholds to apply, and for ``auto`` how they were fitted (for the summary): on the
+    split's ``val`` rows where it has them, else on the gallery by leave-one-out."""
     if new_threshold is None:
         return None, None
     if new_threshold != "auto":
         return SpeciesThresholds(new_threshold), None
-    by_image = dict(zip(gallery.table["image"], gallery.cells("species") or [], strict=False))
-    species = [by_image.get(name) for name in engine.images] if by_image else None
-    fit = fit_gallery_threshold(engine, species)
+    if len(validation):
+        answers = engine.identify(
+            validation.paths(),
+            bboxes=validation.cells("bbox"),
+            names=list(validation.table["image"]),
+            top=6,  # a validation query of a known identity may also play a new one
+        )
+        fit = fit_query_threshold(
+            [str(x) for x in validation.table["identity"]],
+            [[c.identity for c in a.candidates] for a in answers],
+            np.array([_padded([c.score for c in a.candidates], 6) for a in answers]),
+            set(engine.identities),
+            validation.cells("species"),
+        )
+        source = "val"
+    else:
+        by_image = dict(zip(gallery.table["image"], gallery.cells("species") or [], strict=False))
+        species = [by_image.get(name) for name in engine.images] if by_image else None
+        fit = fit_gallery_threshold(engine, species)
+        source = "gallery"
     if fit is None:
         return None, None
     info = {
+        "source": source,
         "queries": fit.queries,
         "new": fit.new,
         "map5": {name or "global": round(v, 4) for name, v in fit.thresholds.map5.items()},
