@@ -94,8 +94,8 @@ def main() -> None:
         "--models",
         type=int,
         default=1,
-        help="train this many models (seeds 0..N-1), each with 1/N of the epochs and minutes, "
-        "and evaluate their ensemble (identity scores averaged)",
+        help="train this many models (training seeds S..S+N-1, S the recipe's seed), each "
+        "with 1/N of the epochs and minutes, and evaluate their ensemble (scores averaged)",
     )
     args = parser.parse_args()
     root = args.work / f"synth_{args.individuals}x{args.images_per}_{args.size}_s{args.seed}"
@@ -120,7 +120,7 @@ def main() -> None:
         share = [
             f"epochs={max(1, round(config.epochs / args.models))}",
             f"max_minutes={config.max_minutes / args.models:g}",
-            f"seed={seed}",
+            f"seed={config.seed + seed}",
         ]
         member = resolve_config(None, [*FROM_SCRATCH, *args.settings, *share])
         name = "run" if args.models == 1 else f"run{seed}"

@@ -34,7 +34,8 @@ def _checkpoint(path: Path, seed: int) -> Path:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Dataset, list[Path]]:
     """``split``: individuals 0-2: photos 0-1 train, 2 test; 3: photo 0 train, 1-2 test; 4: all
-    test. ``val_split``: 0-2: photo 0 train, 1 val, 2 test; 3: photo 0 val, 1-2 test; 4: all test."""
+    test. ``val_split``: 0-2: photo 0 train, 1 val, 2 test; 3: photo 0 val, 1-2 test; 4: all
+    test."""
     root = tmp_path_factory.mktemp("deep_auto")
     csv = generate(root / "data", individuals=5, images_per=3, seed=2, size=64)
     cells = pd.read_csv(csv, dtype=str, keep_default_na=False)

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 import yaml
+from lightning.pytorch.callbacks import Timer
 
 from photoid.data import load_dataset
 from photoid.data.synth import generate
@@ -78,6 +80,27 @@ def test_warmup_then_cosine() -> None:
     assert warmup_cosine(2, 2, 10) == 1.0
     assert warmup_cosine(6, 2, 10) == pytest.approx(0.5)
     assert warmup_cosine(10, 2, 10) == pytest.approx(0.0)
+
+
+def test_a_wall_time_budget_moves_the_schedule_on() -> None:
+    class HalfSpent(Timer):
+        def time_elapsed(self, stage: str = "train") -> float:
+            return 0.5 * 60.0  # half of a one-minute budget
+
+    config = resolve_config(None, [*TINY, "max_minutes=1"])
+    learner = MetricLearner(config, 6, steps_per_epoch=10)  # 2 epochs: 20 steps, warmup 10
+    assert learner.schedule_position(12, 10, 20) == 12  # no trainer yet: the step count
+    learner._trainer = SimpleNamespace(callbacks=[HalfSpent()])  # type: ignore[assignment]
+    # Half the budget spent: halfway through the 10 steps after warm-up, position 15, where
+    # the cosine is at 0.5; steps beyond that, and warm-up steps, keep their own position.
+    assert learner.schedule_position(12, 10, 20) == 15.0
+    assert learner.schedule_position(18, 10, 20) == 18.0
+    assert learner.schedule_position(4, 10, 20) == 4
+    factor = learner.configure_optimizers()["lr_scheduler"]["scheduler"].lr_lambdas[0]
+    assert factor(12) == pytest.approx(0.5)
+    without_budget = MetricLearner(resolve_config(None, TINY), 6, steps_per_epoch=10)
+    without_budget._trainer = SimpleNamespace(callbacks=[HalfSpent()])  # type: ignore[assignment]
+    assert without_budget.schedule_position(12, 10, 20) == 12
 
 
 def test_leave_one_out_map5_by_hand() -> None:

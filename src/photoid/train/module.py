@@ -11,6 +11,8 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.callbacks import Timer
+from lightning.pytorch.trainer.states import RunningStage
 
 from photoid.errors import PhotoidError
 from photoid.metrics import map_at_k
@@ -30,7 +32,7 @@ def embedder_config(config: TrainConfig) -> EmbedderConfig:
     )
 
 
-def warmup_cosine(step: int, warmup: int, total: int) -> float:
+def warmup_cosine(step: float, warmup: int, total: int) -> float:
     """Learning-rate factor: linear from 1/warmup to 1 over ``warmup`` steps, then cosine to 0."""
     if warmup > 0 and step < warmup:
         return (step + 1) / warmup
@@ -162,12 +164,29 @@ class MetricLearner(L.LightningModule):
         total = steps * self.config.epochs
         warmup = round(self.config.warmup_epochs * steps)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, warmup, total)
+            optimizer,
+            lambda step: warmup_cosine(self.schedule_position(step, warmup, total), warmup, total),
         )
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+    def schedule_position(self, step: int, warmup: int, total: int) -> float:
+        """Where the learning-rate schedule stands after ``step`` optimiser steps: ``step``, or,
+        with a wall-time budget (``max_minutes``) that runs out before the last epoch, the
+        share of the budget spent mapped onto the steps after warm-up, whichever is further.
+        So a run cut short by its budget still ends its cosine at 0 instead of stopping at a
+        high learning rate. The time comes from Lightning's ``Timer`` (restored on resume)."""
+        trainer = self._trainer
+        if self.config.max_minutes <= 0 or trainer is None or step < warmup:
+            return step
+        callbacks: list[Any] = getattr(trainer, "callbacks", [])  # set by Lightning at runtime
+        timer = next((c for c in callbacks if isinstance(c, Timer)), None)
+        if timer is None:
+            return step
+        spent = timer.time_elapsed(RunningStage.TRAINING) / (self.config.max_minutes * 60.0)
+        return max(float(step), warmup + spent * (total - warmup))
 
 
 def leave_one_out_map5(embeddings: np.ndarray, labels: np.ndarray) -> float:
