@@ -12,7 +12,8 @@ import numpy as np
 from photoid.data.table import Dataset
 from photoid.deep.embed import Box, load_embedder
 from photoid.deep.engine import DeepEngine
-from photoid.deep.gallery import Aggregate, Gallery, answers, embed_labelled, with_warnings
+from photoid.deep.gallery import Aggregate, Gallery, answers, embed_labelled
+from photoid.deep.photo_queries import PhotoQueries
 from photoid.errors import PhotoidError
 from photoid.local.results import Identification
 from photoid.search import IdentityRanking
@@ -22,7 +23,7 @@ COMBINES: tuple[str, ...] = ("mean", "concat")
 SHORTLIST = 50  # identities each model ranks before the mean; a wider list is closer to exact
 
 
-class DeepEnsemble:
+class DeepEnsemble(PhotoQueries[Sequence[np.ndarray]]):
     """Several embedders (each with its own image size, crops and TTA) over the same photos.
 
     ``concat``: each model's unit embedding, concatenated and re-normalised, in one gallery; a
@@ -133,21 +134,6 @@ class DeepEnsemble:
         for gallery, own in zip(self.galleries, self._per_gallery(vectors), strict=True):
             gallery.add(own[kept.rows], kept.identities, kept.names)
         return len(kept.rows)
-
-    def identify(
-        self,
-        paths: Sequence[Path],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-        top: int | None = None,
-    ) -> list[Identification]:
-        """Rank gallery identities for each query photo, best first (``top`` of them: the
-        engine's own ``top`` unless given)."""
-        labels = list(names) if names is not None else [str(p) for p in paths]
-        vectors, errors = self.embed(paths, bboxes, progress=progress)
-        return with_warnings(self.identify_embeddings(labels, vectors, top), errors)
 
     def identify_embeddings(
         self, names: list[str], vectors: Sequence[np.ndarray], top: int | None = None

@@ -4,7 +4,6 @@ sets ``gallery``, ``top`` and ``skipped`` and defines :meth:`VectorEngine.embed`
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,25 +11,18 @@ import numpy as np
 
 from photoid.data.table import Dataset
 from photoid.deep.embed import Box
-from photoid.deep.gallery import Gallery, answers, embed_labelled, with_warnings
+from photoid.deep.gallery import Gallery, answers, embed_labelled
+from photoid.deep.photo_queries import PhotoQueries
 from photoid.local.results import Identification
 
 
-class VectorEngine(ABC):
-    """A gallery of ``(N, D)`` unit vectors ranked per identity (:class:`Gallery`)."""
+class VectorEngine(PhotoQueries[np.ndarray]):
+    """A gallery of ``(N, D)`` unit vectors ranked per identity (:class:`Gallery`); ``embed``
+    gives ``(n, D)`` float32 unit vectors of photos and each photo's load error or None."""
 
     gallery: Gallery
     top: int
     skipped: list[str]
-
-    @abstractmethod
-    def embed(
-        self,
-        paths: Sequence[Path],
-        bboxes: Sequence[Box | None] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> tuple[np.ndarray, list[str | None]]:
-        """``(n, D)`` float32 unit vectors of the photos and each photo's load error or None."""
 
     def __len__(self) -> int:
         return len(self.gallery)
@@ -70,21 +62,6 @@ class VectorEngine(ABC):
             names=list(dataset.table["image"]),
             progress=progress,
         )
-
-    def identify(
-        self,
-        paths: Sequence[Path],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-        top: int | None = None,
-    ) -> list[Identification]:
-        """Rank gallery identities for each query photo, best first (``top`` of them: the
-        engine's own ``top`` unless given)."""
-        labels = list(names) if names is not None else [str(p) for p in paths]
-        vectors, errors = self.embed(paths, bboxes, progress=progress)
-        return with_warnings(self.identify_embeddings(labels, vectors, top), errors)
 
     def identify_embeddings(
         self, names: list[str], vectors: np.ndarray, top: int | None = None
