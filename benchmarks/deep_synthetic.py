@@ -33,14 +33,14 @@ from _machine import describe
 
 from photoid.data import load_dataset
 from photoid.data.synth import generate
-from photoid.data.table import save_metadata
+from photoid.data.table import Dataset, save_metadata
 from photoid.evaluation import evaluate_deep
 from photoid.train.config import resolve_config
 from photoid.train.fit import fit
 from photoid.train.recipes import FROM_SCRATCH
 
 
-def make_splits(dataset_root: Path, args: argparse.Namespace) -> None:
+def make_splits(data: Dataset, args: argparse.Namespace) -> None:
     """Columns ``known_split`` and ``open_split``, drawn with ``args.seed``.
 
     Identities: ``args.new`` are unseen test individuals, ``args.val_new`` unseen validation
@@ -50,7 +50,6 @@ def make_splits(dataset_root: Path, args: argparse.Namespace) -> None:
     ``known_split`` has the known individuals' test photos as its test rows, ``open_split``
     the unseen individuals' too (20% of the queries with the defaults); both have the same
     train and val rows (val: 20% new individuals with the defaults)."""
-    data = load_dataset(dataset_root)
     rng = np.random.default_rng(args.seed)
     names = sorted(set(data.labels.tolist()))
     order = [names[i] for i in rng.permutation(len(names))]
@@ -72,7 +71,7 @@ def make_splits(dataset_root: Path, args: argparse.Namespace) -> None:
             known[train] = opened[train] = "train"
     table = data.table.copy()
     table["known_split"], table["open_split"] = known, opened
-    save_metadata(table, dataset_root)
+    save_metadata(table, data.root)
 
 
 def main() -> None:
@@ -109,9 +108,10 @@ def main() -> None:
             workers=2,
             overwrite=True,
         )
-    if "open_split" not in load_dataset(root).split_columns:
-        make_splits(root, args)
     data = load_dataset(root)
+    if "open_split" not in data.split_columns:
+        make_splits(data, args)
+        data = load_dataset(root)
     config = resolve_config(None, [*FROM_SCRATCH, *args.settings])
     train = data.subset((data.table["open_split"] == "train").to_numpy())
     started = time.perf_counter()

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from photoid.evaluation.report import write_report
-from photoid.evaluation.run import EvaluationResult
+from photoid.evaluation.result import EvaluationResult
 from photoid.local.results import Candidate, Identification, Match
 from photoid.metrics import NEW_INDIVIDUAL
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from photoid.evaluation.report import write_report
-from photoid.evaluation.run import EvaluationResult
+from photoid.evaluation.result import EvaluationResult
 from photoid.local.results import Identification
 from photoid.metrics import NEW_INDIVIDUAL
 

@@ -22,7 +22,8 @@ from photoid.calibrate.ranked import RankedCalibrator
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.errors import PhotoidError
-from photoid.evaluation.run import EvaluationResult, split_rows
+from photoid.evaluation.result import EvaluationResult
+from photoid.evaluation.run import split_rows
 from photoid.fusion import (
     FusedAnswers,
     FusedConfig,

@@ -82,9 +82,9 @@ def fit_gallery_threshold(
     predictions: list[list[str]] = [ranked[i][:5] for i in known]
     rows: list[np.ndarray] = [scores[i, :5] for i in known]
     for i in new:
-        keep = [j for j, name in enumerate(ranked[i]) if name != identities[i]][:5]
-        predictions.append([ranked[i][j] for j in keep])
-        rows.append(np.pad(scores[i, keep], (0, 5 - len(keep)), constant_values=-np.inf))
+        rest, row = _without_own(ranked[i], scores[i], identities[i])
+        predictions.append(rest)
+        rows.append(row)
     kinds = None if species is None else [species[i] for i in [*known, *new]]
     fitted = fit_thresholds(truth, predictions, np.stack(rows), kinds, min_queries=min_queries)
     return GalleryFit(fitted, len(truth), len(new))
@@ -131,15 +131,24 @@ def fit_query_threshold(
     if new == 0 and new_fraction > 0.0:
         wanted = min(len(ranked), round(new_fraction / (1.0 - new_fraction) * len(ranked)))
         for i in np.random.default_rng(seed).permutation(len(ranked))[:wanted].tolist():
-            keep = [j for j, name in enumerate(ranked[i]) if name != identities[i]][:5]
+            rest, row = _without_own(ranked[i], scores[i], identities[i])
             truth.append(NEW_INDIVIDUAL)
-            predictions.append([ranked[i][j] for j in keep])
-            rows.append(_five(scores[i, keep], len(keep)))
+            predictions.append(rest)
+            rows.append(row)
             order.append(i)
         new = len(truth) - len(ranked)
     kinds = None if species is None else [species[i] for i in order]
     fitted = fit_thresholds(truth, predictions, np.stack(rows), kinds, min_queries=min_queries)
     return GalleryFit(fitted, len(truth), new)
+
+
+def _without_own(
+    ranked: Sequence[str], scores: np.ndarray, own: str
+) -> tuple[list[str], np.ndarray]:
+    """A query playing a new individual: its ranking and scores with its own identity dropped,
+    the first 5 kept (scores padded to 5 with -inf)."""
+    keep = [j for j, name in enumerate(ranked) if name != own][:5]
+    return [ranked[j] for j in keep], _five(scores[keep], len(keep))
 
 
 def _five(scores: np.ndarray, count: int) -> np.ndarray:

@@ -12,8 +12,8 @@ import numpy as np
 from photoid.data.table import Dataset
 from photoid.deep.embed import Box, load_embedder
 from photoid.deep.engine import DeepEngine
-from photoid.deep.gallery import Aggregate, Gallery, answers, embed_labelled
-from photoid.deep.photo_queries import PhotoQueries
+from photoid.deep.gallery import Aggregate, Embedded, Gallery, answers
+from photoid.deep.photo_engine import PhotoEngine
 from photoid.errors import PhotoidError
 from photoid.local.results import Identification
 from photoid.search import IdentityRanking
@@ -23,7 +23,7 @@ COMBINES: tuple[str, ...] = ("mean", "concat")
 SHORTLIST = 50  # identities each model ranks before the mean; a wider list is closer to exact
 
 
-class DeepEnsemble(PhotoQueries[Sequence[np.ndarray]]):
+class DeepEnsemble(PhotoEngine[Sequence[np.ndarray]]):
     """Several embedders (each with its own image size, crops and TTA) over the same photos.
 
     ``concat``: each model's unit embedding, concatenated and re-normalised, in one gallery; a
@@ -82,13 +82,7 @@ class DeepEnsemble(PhotoQueries[Sequence[np.ndarray]]):
                 )
             )
         ensemble = cls(members, combine=combine, aggregate=aggregate)
-        ensemble.add(
-            dataset.paths(),
-            list(dataset.table["identity"]),
-            bboxes=dataset.cells("bbox"),
-            names=list(dataset.table["image"]),
-            progress=progress,
-        )
+        ensemble.add_dataset(dataset, progress)
         return ensemble
 
     def __len__(self) -> int:
@@ -118,22 +112,9 @@ class DeepEnsemble(PhotoQueries[Sequence[np.ndarray]]):
             errors = [e if e is not None else f for e, f in zip(errors, failures, strict=True)]
         return vectors, errors
 
-    def add(
-        self,
-        paths: Sequence[Path],
-        identities: Sequence[str],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Embed and add labelled photos (``unknown`` ones are left out); returns how many."""
-        vectors, kept = embed_labelled(
-            self.embed, paths, identities, bboxes, names, self.skipped, progress
-        )
+    def _store(self, vectors: Sequence[np.ndarray], kept: Embedded) -> None:
         for gallery, own in zip(self.galleries, self._per_gallery(vectors), strict=True):
             gallery.add(own[kept.rows], kept.identities, kept.names)
-        return len(kept.rows)
 
     def identify_embeddings(
         self, names: list[str], vectors: Sequence[np.ndarray], top: int | None = None

@@ -1,22 +1,18 @@
 """What every engine over one vector per photo shares (the deep engine's embeddings, the colour
 engine's histograms): the labelled gallery, identification and leave-one-out ranking. A subclass
-sets ``gallery``, ``top`` and ``skipped`` and defines :meth:`VectorEngine.embed`."""
+sets ``gallery``, ``top`` and ``skipped`` and defines ``embed``; adding photos and identifying
+files come from :class:`photoid.deep.photo_engine.PhotoEngine`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
-
 import numpy as np
 
-from photoid.data.table import Dataset
-from photoid.deep.embed import Box
-from photoid.deep.gallery import Gallery, answers, embed_labelled
-from photoid.deep.photo_queries import PhotoQueries
+from photoid.deep.gallery import Embedded, Gallery, answers
+from photoid.deep.photo_engine import PhotoEngine
 from photoid.local.results import Identification
 
 
-class VectorEngine(PhotoQueries[np.ndarray]):
+class VectorEngine(PhotoEngine[np.ndarray]):
     """A gallery of ``(N, D)`` unit vectors ranked per identity (:class:`Gallery`); ``embed``
     gives ``(n, D)`` float32 unit vectors of photos and each photo's load error or None."""
 
@@ -37,31 +33,8 @@ class VectorEngine(PhotoQueries[np.ndarray]):
         """Identity of each gallery photo, in the order added."""
         return self.gallery.identities
 
-    def add(
-        self,
-        paths: Sequence[Path],
-        identities: Sequence[str],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Embed and add labelled photos (``unknown`` ones are left out); returns how many."""
-        vectors, kept = embed_labelled(
-            self.embed, paths, identities, bboxes, names, self.skipped, progress
-        )
+    def _store(self, vectors: np.ndarray, kept: Embedded) -> None:
         self.gallery.add(vectors[kept.rows], kept.identities, kept.names)
-        return len(kept.rows)
-
-    def add_dataset(self, dataset: Dataset, progress: Callable[[int], None] | None = None) -> int:
-        """:meth:`add` every row of ``dataset`` (its identities, boxes and image names)."""
-        return self.add(
-            dataset.paths(),
-            list(dataset.table["identity"]),
-            bboxes=dataset.cells("bbox"),
-            names=list(dataset.table["image"]),
-            progress=progress,
-        )
 
     def identify_embeddings(
         self, names: list[str], vectors: np.ndarray, top: int | None = None

@@ -12,7 +12,7 @@ import numpy as np
 from photoid.calibrate.plot import reliability_diagram
 from photoid.calibrate.section import png_data_uri
 from photoid.evaluation.drawing import draw_pair, load_or_blank, to_data_uri
-from photoid.evaluation.run import EvaluationResult
+from photoid.evaluation.result import EvaluationResult
 from photoid.metrics import NEW_INDIVIDUAL
 from photoid.metrics.calibration import ReliabilityCurve, brier_score, reliability_curve
 

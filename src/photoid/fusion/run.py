@@ -16,7 +16,8 @@ from photoid.decide.open_set import place_new_individual
 from photoid.deep.checkpoints import resolve_checkpoints
 from photoid.deep.engine import DeepEngine
 from photoid.errors import PhotoidError
-from photoid.evaluation.run import EvaluationResult, score_answers, split_rows
+from photoid.evaluation.result import EvaluationResult
+from photoid.evaluation.run import score_answers, split_rows
 from photoid.fusion.config import FusedAnswers, FusedConfig, Queries
 from photoid.fusion.engine import FusedEngine
 from photoid.local.config import LocalConfig
