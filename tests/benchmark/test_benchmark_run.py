@@ -18,7 +18,7 @@ from photoid.benchmark.sources import BenchmarkDataset, resolve_dataset, synthet
 from photoid.demo import DemoSettings
 from photoid.errors import PhotoidError
 from photoid.evaluation import EvaluationResult
-from photoid.fusion import evaluate_fused
+from photoid.fusion.run import evaluate_fused
 from photoid.local.config import LocalConfig
 
 TINY = DemoSettings(individuals=4, images_per=4, size=64)

@@ -9,7 +9,7 @@ from photoid.calibrate import (
     pairs_from_identifications,
     pairs_from_rankings,
 )
-from photoid.local.results import Candidate, Identification, Match
+from photoid.core import Candidate, Identification, Match
 
 
 def test_pairs_label_the_query_identity() -> None:

@@ -36,8 +36,10 @@ def _run(args: list[str]) -> tuple[int, str, str]:
 def test_evaluate_prints_json_and_writes_the_report(dataset: Path, tmp_path: Path) -> None:
     report, cache = tmp_path / "R.html", tmp_path / "C"
     args = ["evaluate", str(dataset), "--split-column", "split", "--report", str(report)]
-    code, out, err = _run([*args, "--cache", str(cache), *FAST])
+    code, out, err = _run([*args, "--cache", str(cache), "--new-individual", "never", *FAST])
     assert code == 0, out + err
+    # The split has unseen individuals and the policy was told never to answer new_individual.
+    assert "warning: 3 queries show individuals absent from the gallery" in err
     summary = json.loads(out.strip().splitlines()[-1])
     assert {"top1", "map5", "queries", "gallery", "seconds"} <= set(summary)
     assert summary["queries"] == 7 and summary["gallery"] == 8
@@ -51,8 +53,21 @@ def test_evaluate_prints_json_and_writes_the_report(dataset: Path, tmp_path: Pat
     assert list(cache.rglob("*.npz"))  # features were cached where asked
 
 
+def test_an_open_split_fits_the_new_individual_policy_by_default(
+    dataset: Path, tmp_path: Path
+) -> None:
+    code, out, err = _run(["evaluate", str(dataset), "--cache", str(tmp_path), *FAST])
+    assert code == 0, out + err
+    summary = json.loads(out.strip().splitlines()[-1])
+    fit = summary["new_threshold_fit"]
+    # No val rows: fitted on the gallery's own photos left out, for MAP@5.
+    assert (fit["rule"], fit["source"]) == ("threshold", "gallery")
+    assert summary["new_threshold"] == pytest.approx(fit["threshold"], abs=1e-4)
+    assert "no answer is new_individual" not in err
+
+
 def test_a_huge_threshold_calls_every_query_new(dataset: Path, tmp_path: Path) -> None:
-    args = ["evaluate", str(dataset), "--new-threshold", "1e9", "--cache", str(tmp_path), *FAST]
+    args = ["evaluate", str(dataset), "--new-individual", "1e9", "--cache", str(tmp_path), *FAST]
     code, out, err = _run(args)
     assert code == 0, out + err
     summary = json.loads(out.strip().splitlines()[-1])
@@ -66,8 +81,8 @@ def test_a_huge_threshold_calls_every_query_new(dataset: Path, tmp_path: Path) -
     [
         (["--set", "shortlist=abc"], "Error: setting shortlist: 'abc' is not a valid int"),
         (["--method", "deep"], "Error: --method deep needs --model CHECKPOINT"),
-        (["--method", "magic"], "Error: unknown method 'magic'; choose one of: local, deep"),
-        (["--new-threshold", "high"], "Error: --new-threshold 'high': give a number"),
+        (["--method", "magic"], "Error: unknown method 'magic'; choose one of local, deep, fused"),
+        (["--new-individual", "high"], "Error: --new-individual 'high': give 'auto', 'never'"),
         (["--split-column", "wd_split"], "no split column 'wd_split'"),
     ],
 )
@@ -80,3 +95,11 @@ def test_bad_options_give_one_line_and_exit_2(
     assert len(lines) == 1 and lines[0].startswith("Error: ")
     assert message in lines[0]
     assert "Traceback" not in out + err
+
+
+def test_the_old_threshold_option_still_works_with_a_note(dataset: Path, tmp_path: Path) -> None:
+    args = ["evaluate", str(dataset), "--new-threshold", "1e9", "--cache", str(tmp_path), *FAST]
+    code, out, err = _run(args)
+    assert code == 0, out + err
+    assert "--new-threshold is deprecated; use --new-individual" in err
+    assert json.loads(out.strip().splitlines()[-1])["acc_new"] == 1.0

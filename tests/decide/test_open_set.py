@@ -85,6 +85,33 @@ def test_place_new_individual() -> None:
         place_new_individual(ranked, probabilities, np.array([0.1, 1.5]))
 
 
+def test_top_k_probabilities_add_up_to_at_most_one_by_hand() -> None:
+    # The candidates add up to 2.0: q = 0.6 * [0.8, 0.7, 0.5] / 2 = [0.24, 0.21, 0.15], and with
+    # P(new) = 0.4 the list holds all the mass, no more. Unnormalised it would hold 2.4.
+    labels, values = place_new_individual(
+        [["A", "B", "C"]], np.array([[0.8, 0.7, 0.5]]), np.array([0.4]), k=5
+    )
+    assert labels == [[NEW_INDIVIDUAL, "A", "B", "C"]]
+    np.testing.assert_allclose(values[0], [0.4, 0.24, 0.21, 0.15])
+    assert sum(values[0]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_top_k_probabilities_add_up_to_at_most_one_on_random_rankings() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(1000):
+        m, k = int(rng.integers(1, 9)), int(rng.integers(1, 7))
+        # Sums from near 0 to near m: independently calibrated candidates may overshoot 1.
+        row = np.sort(rng.random(m) ** rng.choice([0.2, 1.0, 5.0]))[::-1]
+        p_new = float(rng.choice([0.0, 1.0, rng.random()], p=[0.1, 0.1, 0.8]))
+        names = [f"id{j}" for j in range(int(rng.integers(0, m + 1)))]
+        labels, values = place_new_individual([names], row[None, :], np.array([p_new]), k)
+        assert len(labels[0]) == len(values[0]) <= k
+        assert sum(values[0]) <= 1.0 + 1e-9
+        entries = list(zip(labels[0], values[0], strict=True))
+        assert sum(v for name, v in entries if name != NEW_INDIVIDUAL) <= 1.0 - p_new + 1e-9
+        assert all(v == p_new for name, v in entries if name == NEW_INDIVIDUAL)
+
+
 def test_fit_on_separable_features_points_the_right_way() -> None:
     rng = np.random.default_rng(0)
     known = _rankings(rng, 1, 1, 60) * 0.3 + 0.65  # p1 in [0.65, 0.95]
@@ -150,6 +177,7 @@ def test_json_round_trip() -> None:
     )
     back = NewIndividualModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert back == model
+    assert back.prior == 0.3
     assert list(back.per_species) == ["a"]
     assert back.predict(_rankings(rng, 2, 2, 5), ["a"] * 5).shape == (5,)
 

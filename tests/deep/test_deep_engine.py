@@ -107,11 +107,15 @@ def test_not_a_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_identify_files_with_the_deep_method(trained: tuple[Path, Path]) -> None:
+    from photoid.decide.policy import NewIndividualSetting
+    from photoid.engines.base import EngineOptions
     from photoid.identify import identify_files
 
     data, checkpoint = trained
     query = sorted((data / "images").rglob("*.jpg"))[0]
-    answers = identify_files(data, [query], method="deep", model=checkpoint, tta=["flip"])
+    never = NewIndividualSetting("never")
+    options = EngineOptions(models=(checkpoint,), tta=("flip",), new_individual=never)
+    answers = identify_files(data, [query], method="deep", options=options)
     assert len(answers) == 1 and len(answers[0].candidates) == 5
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from photoid.core import Candidate, Identification, Match
 from photoid.data.synth import generate
 from photoid.data.table import load_dataset
 from photoid.deep.pseudo_label import (
@@ -20,7 +21,6 @@ from photoid.deep.pseudo_label import (
     write_pseudo_labels,
 )
 from photoid.errors import DatasetError, PhotoidError
-from photoid.local.results import Candidate, Identification, Match
 from photoid.models import Embedder
 from photoid.train.config import resolve_config
 from photoid.train.module import embedder_config

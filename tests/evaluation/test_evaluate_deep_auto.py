@@ -76,7 +76,12 @@ def test_an_ensemble_evaluates_with_a_given_threshold(setup: tuple[Dataset, list
     for combine in ("mean", "concat"):
         result = evaluate_deep(dataset, "split", models, ensemble=combine, new_threshold=2.0)  # type: ignore[arg-type]
         summary = result.summary()
-        assert summary["new_threshold"] == 2.0 and "new_threshold_fit" not in summary
+        assert summary["new_threshold"] == 2.0
+        assert summary["new_threshold_fit"] == {
+            "rule": "threshold",
+            "source": "given",
+            "threshold": 2.0,
+        }
         assert summary["gallery"] == 7 and summary["queries"] == 8
         assert all(p[0] == NEW_INDIVIDUAL for p in result.predictions)
         assert (summary["acc_known"], summary["acc_new"]) == (0.0, 1.0)

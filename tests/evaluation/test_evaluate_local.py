@@ -100,5 +100,5 @@ def test_missing_split_column_names_it(dataset: Dataset) -> None:
 
 def test_split_without_queries_is_refused(dataset: Dataset) -> None:
     gallery_only = dataset.subset((dataset.table["split"] == "train").to_numpy())
-    with pytest.raises(DatasetError, match="has 12 and 0"):
+    with pytest.raises(DatasetError, match="has 12 gallery and 0 query rows"):
         evaluate_local(gallery_only, "split", CONFIG)

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from photoid.core import Candidate, Identification, Match
 from photoid.evaluation.report import write_report
 from photoid.evaluation.result import EvaluationResult
-from photoid.local.results import Candidate, Identification, Match
 from photoid.metrics import NEW_INDIVIDUAL
 
 IMG = re.compile(r"<img src='data:image/jpeg;base64,([A-Za-z0-9+/=]+)'>")

@@ -8,9 +8,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from photoid.core import Identification
 from photoid.evaluation.report import write_report
 from photoid.evaluation.result import EvaluationResult
-from photoid.local.results import Identification
 from photoid.metrics import NEW_INDIVIDUAL
 
 PNG = re.compile(r"<img alt='[^']*' src='data:image/png;base64,([A-Za-z0-9+/=]+)'>")

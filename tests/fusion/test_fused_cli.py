@@ -58,10 +58,14 @@ def test_evaluate_fused_reports_calibrated_numbers(dataset: Path, tmp_path: Path
     assert "data:image/png;base64," in report.read_text(encoding="utf-8")
 
 
-def test_fused_refuses_a_numeric_threshold(dataset: Path, tmp_path: Path) -> None:
-    code, out = _run(["evaluate", str(dataset), "--method", "fused", "--new-threshold", "0.5"])
-    assert code == 2
-    assert "--new-threshold auto or none" in out
+def test_fused_takes_a_probability_threshold(dataset: Path, tmp_path: Path) -> None:
+    # A number means the same for every engine: new_individual first when the best score (for
+    # the fused engine a probability) is below it. Above every probability: all are new.
+    args = ["evaluate", str(dataset), "--method", "fused", "--new-individual", "1.01"]
+    code, out = _run([*args, "--cache", str(tmp_path / "c"), *FAST])
+    assert code == 0, out
+    summary = json.loads(out.split("\n--stderr--\n")[0].strip().splitlines()[-1])
+    assert summary["acc_new"] == 1.0 and summary["acc_known"] == 0.0
 
 
 def test_identify_fused_writes_a_submission_with_probabilities(

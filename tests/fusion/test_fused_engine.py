@@ -19,25 +19,18 @@ import photoid.fusion.engine as fused_engine
 from photoid.appearance import ColourEngine
 from photoid.calibrate.calibrator import Calibrator
 from photoid.calibrate.ranked import RankedCalibrator
+from photoid.core import Candidate, Identification, Match
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.errors import PhotoidError
 from photoid.evaluation.result import EvaluationResult
 from photoid.evaluation.run import split_rows
-from photoid.fusion import (
-    FusedAnswers,
-    FusedConfig,
-    FusedEngine,
-    Queries,
-    decide,
-    evaluate_fused,
-    load_deep,
-)
+from photoid.fusion import FusedAnswers, FusedConfig, FusedEngine, Queries
+from photoid.fusion.run import decide, evaluate_fused, load_deep
 from photoid.fusion.scores import ScoreTable, global_table, ranks_of
 from photoid.fusion.stack import FusionModel
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
-from photoid.local.results import Candidate, Identification, Match
 from photoid.metrics import NEW_INDIVIDUAL
 
 CONFIG = LocalConfig(max_side=128)
@@ -112,12 +105,14 @@ def test_closed_set_run(closed: EvaluationResult, dataset: Dataset) -> None:
 
 
 def test_closed_set_calibration_is_gallery_leave_one_out(closed: EvaluationResult) -> None:
-    """15 gallery photos, each of an identity with 3: all 15 are known calibration queries, and
-    each also plays a new individual with its identity dropped."""
+    """15 gallery photos, 3 per identity, in 10 encounters; each query leaves out its encounter.
+    Individual 3's 3 photos are one encounter: with it left out, they play new individuals. The
+    other 12 are known, and each also plays a new individual with its identity dropped."""
     calibration = closed.calibration
     assert calibration is not None
     assert calibration["source"] == "gallery leave-one-out"
-    assert calibration["queries"] == 15 and calibration["known"] == 15
+    assert calibration["groups"] == "encounter" and calibration["group_count"] == 10
+    assert calibration["queries"] == 15 and calibration["known"] == 12
     assert calibration["new"] == 15
     assert calibration["new_fraction"] == 0.2  # no single-photo identity: the default share
     assert calibration["engines"] == ["local", "colour"]
@@ -208,7 +203,7 @@ def test_leave_one_out_tables_leave_the_photo_out(engine: FusedEngine) -> None:
     assert errors == [None]
     assert tables[1].scores[0, own] == pytest.approx(1.0, abs=1e-5)
     assert answers[0].candidates[0].best.image == name
-    left_out, answers_out, _ = engine.tables(queries, [0])
+    left_out, answers_out, _ = engine.tables(queries, [[0]])
     assert left_out[1].scores[0, own] < 0.999
     assert name not in {c.best.image for c in answers_out[0].candidates}
     assert left_out[0].scores[0, own] < tables[0].scores[0, own]
@@ -297,7 +292,8 @@ def test_leave_one_out_with_two_boxes_in_one_photo(
     """The gallery of ``split`` plus a second row for its first photo: the whole image, labelled
     as another individual (one photo may hold several animals). With calibration_queries above
     the gallery size every gallery row is a leave-one-out query, so each colour gallery row must
-    be left out exactly once, by the query that is that row's own crop."""
+    be left out by the query that is that row's own crop, with its encounter: the whole image
+    shares row 0's encounter, so each of the two leaves both out."""
     gallery, _ = split_rows(dataset, "split")
     extra = gallery.table.iloc[[0]].copy()
     extra["identity"] = gallery.table["identity"].iloc[3]
@@ -305,18 +301,60 @@ def test_leave_one_out_with_two_boxes_in_one_photo(
     extra["bbox"] = pd.Series([None], index=extra.index, dtype="object")
     extra.index = pd.Index([10_000])
     doubled = Dataset(gallery.root, pd.concat([gallery.table, extra]), gallery.identities)
-    calls: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    calls = _spy_colour_tables(monkeypatch)
+    engine = FusedEngine.build(doubled, local_config=CONFIG, cache_dir=cache, config=FUSED)
+    vectors, exclude, embeddings = calls[0]  # the calibration queries' colour table
+    assert embeddings.shape[0] == 16
+    np.testing.assert_allclose(vectors, embeddings, atol=1e-6)  # query i is row i
+    groups = [[0, 15], [1, 2], [1, 2], [3, 4], [3, 4], [5], [6], [7], [8]]
+    groups += [[9, 10, 11]] * 3 + [[12, 13]] * 2 + [[14], [0, 15]]
+    assert [e.tolist() for e in exclude] == groups
+    assert engine.calibration["group_count"] == 10
+
+
+def _spy_colour_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[np.ndarray, list[np.ndarray], np.ndarray]]:
+    """Record each global table's query vectors, left-out rows and gallery vectors."""
+    calls: list[tuple[np.ndarray, list[np.ndarray], np.ndarray]] = []
 
     def spy(gallery: Any, vectors: np.ndarray, universe: Any, **kwargs: Any) -> ScoreTable:
-        calls.append((vectors.copy(), np.asarray(kwargs["exclude"]), gallery.embeddings.copy()))
+        calls.append((vectors.copy(), list(kwargs["exclude"]), gallery.embeddings.copy()))
         return global_table(gallery, vectors, universe, **kwargs)
 
     monkeypatch.setattr(fused_engine, "global_table", spy)
-    FusedEngine.build(doubled, local_config=CONFIG, cache_dir=cache, config=FUSED)
-    vectors, exclude, embeddings = calls[0]  # the calibration queries' colour table
-    assert embeddings.shape[0] == 16
-    np.testing.assert_allclose(vectors, embeddings[exclude], atol=1e-6)  # holds even now
-    assert sorted(exclude.tolist()) == list(range(16))  # fails: row 15 twice, row 0 never
+    return calls
+
+
+def test_a_near_duplicate_twin_is_left_out_with_its_photo(
+    dataset: Dataset, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gallery of ``split`` without encounters or dates, plus a copy of its first photo
+    (same identity: a near-duplicate frame). Calibrating on every gallery photo, the photo and
+    its twin are one group: each leaves the other out, so neither finds its own picture (colour
+    similarity 1)."""
+    gallery, _ = split_rows(dataset, "split")
+    table = gallery.table.drop(columns=["encounter", "date"])
+    twin = table.iloc[[0]].copy()
+    twin.index = pd.Index([10_000])
+    doubled = Dataset(gallery.root, pd.concat([table, twin]), gallery.identities)
+    calls = _spy_colour_tables(monkeypatch)
+    engine = FusedEngine.build(doubled, local_config=CONFIG, cache_dir=cache, config=FUSED)
+    assert engine.calibration["groups"] == "near-duplicate clusters"
+    assert engine.calibration["group_count"] == 15
+    vectors, exclude, _ = calls[0]
+    rows = [e.tolist() for e in exclude]
+    assert rows[0] == rows[15] == [0, 15]
+    assert all(e == [r] for r, e in enumerate(rows) if r not in (0, 15))
+    table = global_table(engine.globals["colour"].gallery, vectors, engine.universe, floor=0.0)
+    left_out = global_table(
+        engine.globals["colour"].gallery, vectors, engine.universe, exclude=exclude, floor=0.0
+    )
+    own = engine.universe.index(engine.local.identities[0])
+    assert table.scores[0, own] == pytest.approx(1.0, abs=1e-5)
+    assert left_out.scores[0, own] < 0.999 and left_out.scores[15, own] < 0.999
+    # Its identity keeps two other photos: the twins are still known calibration queries.
+    assert engine.calibration["known"] == 16
 
 
 @pytest.mark.parametrize("size", [10, 1])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from photoid.core import Candidate, Identification, Match
 from photoid.deep.gallery import Gallery
 from photoid.fusion.scores import ScoreTable, answer_table, columns_of, global_table, ranks_of
-from photoid.local.results import Candidate, Identification, Match
 
 UNIVERSE = ["a", "b", "c"]
 _EMPTY = np.zeros((0, 2), np.float32)
@@ -61,10 +61,14 @@ def test_global_table_floor_and_chunks(gallery: Gallery) -> None:
     np.testing.assert_array_equal(whole.ranks, chunked.ranks)
 
 
+def _rows(*rows: list[int]) -> list[np.ndarray]:
+    return [np.asarray(r, np.int64) for r in rows]
+
+
 def test_exclude_leaves_the_query_photo_out(gallery: Gallery) -> None:
     """q0 without row 0: b falls to row 2 (0.6). q1 without row 1: c has no photo left, so it
     gets the floor and ties with "a"; "a" (column 0) ranks first of the tie. q2: no exclusion."""
-    table = global_table(gallery, QUERIES, UNIVERSE, exclude=np.array([0, 1, -1]))
+    table = global_table(gallery, QUERIES, UNIVERSE, exclude=_rows([0], [1], []))
     np.testing.assert_allclose(
         table.scores,
         [[-1.0, 0.6, 0.0], [-1.0, 0.8, -1.0], [-1.0, 0.96, 0.6]],
@@ -73,8 +77,17 @@ def test_exclude_leaves_the_query_photo_out(gallery: Gallery) -> None:
     assert table.ranks.tolist() == [[2, 0, 1], [1, 0, 2], [2, 0, 1]]
 
 
+def test_exclude_a_group_leaves_every_photo_of_it_out(gallery: Gallery) -> None:
+    """q2 without rows 0 and 2 (both of b): b gets the floor, c keeps 0.6; q0 without 1 and 2
+    keeps b's row 0 (1.0)."""
+    table = global_table(gallery, QUERIES, UNIVERSE, exclude=_rows([1, 2], [], [0, 2]))
+    np.testing.assert_allclose(table.scores[0], [-1.0, 1.0, -1.0], atol=1e-6)
+    np.testing.assert_allclose(table.scores[2], [-1.0, -1.0, 0.6], atol=1e-6)
+    assert table.ranks[2].tolist() == [1, 2, 0]
+
+
 def test_exclude_in_chunks_matches_the_whole(gallery: Gallery) -> None:
-    exclude = np.array([2, -1, 2])
+    exclude = _rows([2], [], [2])
     whole = global_table(gallery, QUERIES, UNIVERSE, exclude=exclude)
     chunked = global_table(gallery, QUERIES, UNIVERSE, exclude=exclude, chunk=2)
     np.testing.assert_allclose(whole.scores, chunked.scores)
@@ -84,7 +97,7 @@ def test_exclude_in_chunks_matches_the_whole(gallery: Gallery) -> None:
 
 def test_gallery_is_not_changed_by_exclusion(gallery: Gallery) -> None:
     before = gallery.embeddings.copy()
-    global_table(gallery, QUERIES, UNIVERSE, exclude=np.array([0, 1, 2]))
+    global_table(gallery, QUERIES, UNIVERSE, exclude=_rows([0], [1], [0, 2]))
     np.testing.assert_array_equal(gallery.embeddings, before)
 
 

@@ -7,9 +7,13 @@ from pathlib import Path
 import pytest
 
 from photoid.data.synth import generate
+from photoid.decide.policy import NewIndividualSetting
+from photoid.engines.base import EngineOptions
 from photoid.errors import DatasetError, PhotoidError
 from photoid.identify import identify_files
 from photoid.local.config import LocalConfig
+
+NEVER = NewIndividualSetting("never")
 
 
 def test_every_labelled_row_is_the_gallery(tmp_path: Path) -> None:
@@ -17,9 +21,8 @@ def test_every_labelled_row_is_the_gallery(tmp_path: Path) -> None:
     generate(root, individuals=3, images_per=2, seed=1, size=160)
     query = root / "images" / "finned_0002" / "finned_0002_001.jpg"
     calls: list[tuple[str, int, int]] = []
-    answers = identify_files(
-        root, [query], config=LocalConfig(max_side=256), progress=lambda *a: calls.append(a)
-    )
+    options = EngineOptions(local=LocalConfig(max_side=256), new_individual=NEVER)
+    answers = identify_files(root, [query], options=options, progress=lambda *a: calls.append(a))
     assert calls[0] == ("gallery", 0, 6)
     assert ("queries", 0, 1) in calls
     assert sum(c[1] for c in calls if c[0] == "gallery") == 6

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from photoid.core import Candidate, Identification, Match
 from photoid.errors import PhotoidError
 from photoid.identify import write_answers
 from photoid.identify.output import CSV_COLUMNS
-from photoid.local.results import Candidate, Identification, Match
 
 ANSWERS = [
     Identification(
@@ -29,7 +29,12 @@ ANSWERS = [
                     np.array([[10.0, 20.0], [30.0, 40.555]], np.float32),
                 ),
             ),
-            Candidate("lion_B", 0.0, Match("g/b1.jpg", 0.0, 0, np.zeros((0, 2)), np.zeros((0, 2)))),
+            Candidate(
+                "lion_B",
+                0.0,
+                Match("g/b1.jpg", 0.0, 0, np.zeros((0, 2)), np.zeros((0, 2))),
+                probability=0.25,
+            ),
         ],
         keypoints=120,
     ),
@@ -43,9 +48,9 @@ def test_csv_has_one_row_per_candidate(tmp_path: Path) -> None:
         rows = list(csv.reader(handle))
     assert rows == [
         list(CSV_COLUMNS),
-        ["q/one.jpg", "1", "lion_A", "2.123457", "2", "g/a1.jpg", ""],
-        ["q/one.jpg", "2", "lion_B", "0.0", "0", "g/b1.jpg", ""],
-        ["q/two.jpg", "", "", "", "", "", "no keypoints found in the image"],
+        ["q/one.jpg", "1", "lion_A", "2.123457", "", "2", "g/a1.jpg", ""],
+        ["q/one.jpg", "2", "lion_B", "0.0", "0.25", "0", "g/b1.jpg", ""],
+        ["q/two.jpg", "", "", "", "", "", "", "no keypoints found in the image"],
     ]
 
 
@@ -58,6 +63,7 @@ def test_json_keeps_the_evidence(tmp_path: Path) -> None:
     assert first["candidates"][0] == {
         "identity": "lion_A",
         "score": 2.1234567,
+        "probability": None,
         "gallery_image": "g/a1.jpg",
         "inliers": 2,
         "query_points": [[1.23, 2.0], [3.0, 4.0]],
@@ -67,6 +73,7 @@ def test_json_keeps_the_evidence(tmp_path: Path) -> None:
         "query": "q/two.jpg",
         "keypoints": 0,
         "warning": "no keypoints found in the image",
+        "new_probability": None,
         "candidates": [],
     }
 
@@ -78,8 +85,8 @@ def test_other_suffixes_are_refused(tmp_path: Path) -> None:
 
 
 def test_kaggle_submission_inserts_new_individual(tmp_path: Path) -> None:
+    from photoid.core import Candidate, Identification, Match
     from photoid.identify import write_submission
-    from photoid.local.results import Candidate, Identification, Match
 
     def cand(name: str, score: float) -> Candidate:
         empty = np.zeros((0, 2), np.float32)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from photoid.core import Identification
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine, _drop_owner
 from photoid.local.extraction import extract_one
 from photoid.local.features import Features
-from photoid.local.results import Identification
 
 CONFIG = LocalConfig(max_side=256)
 
@@ -233,6 +233,55 @@ def test_drop_owner_removes_the_left_out_images_neighbours() -> None:
     np.testing.assert_allclose(d, [[0.2, 0.4, np.inf], [0.5, 0.6, 0.7]])
     np.testing.assert_array_equal(o, [[5, 7, -1], [1, 3, 4]])
     np.testing.assert_array_equal(k, [[11, 13, -1], [20, 21, 22]])
+
+
+def test_drop_owner_removes_every_left_out_image() -> None:
+    distances = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]], np.float32)
+    owners = np.array([[2, 5, 2, 7], [1, 3, 4, 2]], np.int64)
+    keypoints = np.array([[10, 11, 12, 13], [20, 21, 22, 23]], np.int64)
+    d, o, k = _drop_owner(distances, owners, keypoints, exclude=np.array([2, 3]), keep=3)
+    # Row 0 as with image 2 alone; row 1 loses image 3's neighbour and image 2's comes after.
+    np.testing.assert_allclose(d, [[0.2, 0.4, np.inf], [0.5, 0.7, np.inf]])
+    np.testing.assert_array_equal(o, [[5, 7, -1], [1, 4, -1]])
+    np.testing.assert_array_equal(k, [[11, 13, -1], [20, 22, -1]])
+
+
+def test_a_left_out_group_is_as_if_never_added(gallery: Dataset, cache: Path) -> None:
+    """Gallery photo 0 added five more times (its near-duplicate twins): every neighbour of
+    each of its descriptors is one of the six copies first. Leaving out the whole group answers
+    as the gallery without photo 0 does; leaving out photo 0 alone, a twin answers for it."""
+    config = CONFIG.with_overrides(top=10)
+    engine = LocalEngine.from_dataset(gallery, config, cache)
+    first = gallery.subset(np.arange(len(gallery)) == 0)
+    for _ in range(5):
+        LocalEngine.add(
+            engine,
+            [first.image_path(0)],
+            list(first.table["identity"]),
+            bboxes=list(first.table["bbox"]),
+            names=[f"twin{len(engine)}"],
+        )
+    assert len(engine) == 23
+    without = LocalEngine.from_dataset(gallery.subset(np.arange(len(gallery)) > 0), config, cache)
+    features = _features(gallery, 0)
+    alone = engine.identify_features("q", features, exclude=0)
+    assert alone.candidates[0].identity == engine.identities[0]
+    assert alone.candidates[0].best.image.startswith("twin")
+    group = engine.identify_features("q", features, exclude={0, 18, 19, 20, 21, 22})
+    expected = without.identify_features("q", features)
+    assert [(c.identity, c.score, c.best.image) for c in group.candidates] == [
+        (c.identity, pytest.approx(c.score), c.best.image) for c in expected.candidates
+    ]
+
+
+def test_leaving_out_an_identity_s_every_photo_drops_it(
+    engine: LocalEngine, gallery: Dataset
+) -> None:
+    own = engine.identities[0]
+    rows = [i for i, t in enumerate(engine.identities) if t == own]
+    answer = engine.identify_features("q", _features(gallery, 0), exclude=rows)
+    assert own not in [c.identity for c in answer.candidates]
+    assert answer.candidates  # the other individuals are still ranked
 
 
 def test_leave_one_out_never_answers_with_the_left_out_image(

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from photoid.appearance.descriptor import BINS, colour_histogram
+from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
-from photoid.deep.embed import Box
 from photoid.deep.gallery import Gallery
 from photoid.deep.vector_engine import VectorEngine
 from photoid.errors import ImageLoadError

@@ -32,12 +32,12 @@ from photoid.benchmark.splits import (
     open_split,
     with_calibration_rows,
 )
-from photoid.data.splits_apply import REFERENCE_VALUES
+from photoid.data.selection import GALLERY_VALUES
 from photoid.data.table import Dataset
 from photoid.demo import DemoSettings
 from photoid.errors import PhotoidError
 from photoid.evaluation import evaluate_deep, evaluate_local
-from photoid.fusion import evaluate_fused
+from photoid.fusion.run import evaluate_fused
 from photoid.progress import StageProgress
 from photoid.train.config import resolve_config
 from photoid.train.fit import fit
@@ -222,7 +222,7 @@ def _fused(
 
 def _train_rows(split: BenchmarkSplit) -> Dataset:
     values = split.dataset.table[split.column]
-    return split.dataset.subset(values.isin(list(REFERENCE_VALUES)).to_numpy())
+    return split.dataset.subset(values.isin(list(GALLERY_VALUES)).to_numpy())
 
 
 def _prefixed(progress: StageProgress | None, label: str) -> StageProgress | None:

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from photoid.data.schema import UNKNOWN_LABEL
+from photoid.data.selection import GALLERY_VALUES, QUERY_VALUES
 from photoid.data.splits import closed_set, disjoint, open_set
-from photoid.data.splits_apply import QUERY_VALUES, REFERENCE_VALUES
 from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
 
@@ -98,7 +98,7 @@ def open_split_values(
         train, test = split == "train", split == "test"
     else:
         held_out = disjoint(labels, test_fraction=unseen_fraction, seed=seed).to_numpy() == "test"
-        train = np.isin(own, list(REFERENCE_VALUES)) & ~held_out
+        train = np.isin(own, list(GALLERY_VALUES)) & ~held_out
         test = np.isin(own, list(QUERY_VALUES))
     unseen = ~np.isin(labels, labels[train & (labels != UNKNOWN_LABEL)])
     known_queries = test & ~unseen
@@ -119,7 +119,7 @@ def with_calibration_rows(
     the deep model is not trained on. Same label and queries; drawn with ``seed``."""
     values = split.dataset.table[split.column].to_numpy(dtype=object).copy()
     labels = split.dataset.labels
-    gallery = np.isin(values.astype(str), list(REFERENCE_VALUES)) & (labels != UNKNOWN_LABEL)
+    gallery = np.isin(values.astype(str), list(GALLERY_VALUES)) & (labels != UNKNOWN_LABEL)
     rng = np.random.default_rng(seed)
     for label in np.unique(labels[gallery]).tolist():
         rows = np.flatnonzero(gallery & (labels == label))
@@ -135,7 +135,7 @@ def with_calibration_rows(
 def _has_new(dataset: Dataset, column: str) -> bool:
     values = dataset.table[column]
     labels = dataset.labels
-    gallery = set(labels[values.isin(list(REFERENCE_VALUES)).to_numpy()].tolist())
+    gallery = set(labels[values.isin(list(GALLERY_VALUES)).to_numpy()].tolist())
     queries = labels[values.isin(list(QUERY_VALUES)).to_numpy()]
     return any(label == UNKNOWN_LABEL or label not in gallery for label in queries.tolist())
 

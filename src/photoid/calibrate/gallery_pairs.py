@@ -20,10 +20,10 @@ from typing import Protocol
 import numpy as np
 
 from photoid.calibrate.pairs import ScorePairs, pairs_from_identifications, pairs_from_rankings
+from photoid.core import Identification
 from photoid.errors import PhotoidError
 from photoid.local.engine import LocalEngine
 from photoid.local.features import Features
-from photoid.local.results import Identification
 
 
 class RanksGallery(Protocol):

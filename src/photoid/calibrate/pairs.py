@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photoid.local.results import Identification
+from photoid.core import Identification
 
 
 @dataclass(frozen=True)

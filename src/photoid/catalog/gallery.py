@@ -1,77 +1,63 @@
-"""The identification gallery of a catalog: every image attached to an individual, indexed by
-an engine (the local-feature engine by default, the deep one given a checkpoint).
+"""The identification gallery of a catalog: every image attached to an individual, indexed by a
+registry engine (:mod:`photoid.engines`: ``local`` by default, ``deep`` given a checkpoint).
 
 Each catalog image enters the engine as its own identity (its image id), and the gallery keeps
 the map image id -> individual code beside it. A decision, merge, split or undo only changes
 that map, so :meth:`CatalogGallery.sync` never re-indexes: it adds the images attached since
-the last sync (``engine.add``, incremental) and relabels or drops the others. Images dropped
-(detached from every individual) stay in the engine's index but are never proposed; only the
-memory they hold is wasted until the gallery is built anew. Per-individual scores are
-aggregated here from the engine's per-image scores (sum of the ``take`` best images: 1 is
-``max``, 2 the local engine's ``top2``). :meth:`CatalogGallery.leave_one_out` ranks gallery
-images against the rest of the gallery, as uploads are ranked (for calibration).
+the last sync (``Engine.add``, incremental) and relabels or drops the others. Images dropped
+(detached from every individual, or deleted) stay in the engine's index but are never proposed:
+the map is rebuilt from the database at every sync; only the memory they hold is wasted until
+the gallery is built anew (delete its folder). Per-individual scores are aggregated here from
+the engine's per-image scores (sum of the ``take`` best images: 1 is ``max``, 2 the local
+engine's ``top2``). :meth:`CatalogGallery.leave_one_out` ranks gallery images against the rest
+of the gallery, as uploads are ranked (for calibration).
+
+A gallery opened on a folder (:meth:`CatalogGallery.open`; the service's is ``DATA/engine``)
+is saved there after every sync that adds images and loaded from it at the next start when its
+format and settings match (:mod:`photoid.catalog.gallery_store`); else it starts empty, saying
+why. A crash before a save only means that the next start adds those images again. An indexed
+image whose content or box the database no longer has (its id given to another photo) makes
+the sync rebuild the gallery rather than match with stale features.
 """
 
 from __future__ import annotations
 
+import logging
+import pickle
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photoid.catalog.db import Catalog
+from photoid.catalog.gallery_store import (
+    MANIFEST,
+    Signature,
+    gallery_settings,
+    load_gallery,
+    save_gallery,
+)
 from photoid.catalog.models import Image, Individual
+from photoid.core import Candidate
+from photoid.data.table import Dataset
+from photoid.decide.policy import NewIndividualSetting
+from photoid.engines.base import Engine, EngineOptions
+from photoid.engines.registry import create_engine
 from photoid.errors import PhotoidError
+from photoid.fusion.config import Queries
 from photoid.local.config import LocalConfig
-from photoid.local.engine import LocalEngine
-from photoid.local.extraction import extract_many
-from photoid.local.features import Features
-from photoid.local.results import Candidate, Identification, Match
 
-Box = tuple[float, float, float, float]
 WIDE = 200
 _CHUNK = 500  # image ids per IN (...) query, well below SQLite's limit on bound parameters
 _TAKE = {"max": 1, "top2": 2, "top3": 3}
-_NO_POINTS = np.zeros((0, 2), np.float32)
-
-
-class Engine(Protocol):
-    """What the gallery needs of an engine (:class:`LocalEngine` and ``DeepEngine`` fit)."""
-
-    def __len__(self) -> int: ...
-
-    def add(
-        self,
-        paths: Sequence[Path],
-        identities: Sequence[str],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-    ) -> int: ...
-
-    def identify(
-        self,
-        paths: Sequence[Path],
-        *,
-        bboxes: Sequence[Box | None] | None = None,
-        names: Sequence[str] | None = None,
-    ) -> list[Identification]: ...
-
-
-@runtime_checkable
-class RanksItself(Protocol):
-    """An engine ranking each gallery photo against the rest (the deep engine): ``k`` best
-    identity names per photo (in the order added) and their ``(N, k)`` scores."""
-
-    @property
-    def identities(self) -> list[str]: ...
-
-    def leave_one_out(self, k: int = 5) -> tuple[list[list[str]], np.ndarray]: ...
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,42 +82,81 @@ class SyncReport:
 
 
 class CatalogGallery:
-    """An engine over the catalog's attached images; thread-safe (one lock around it all).
+    """A registry engine (``method``: ``local`` or ``deep``, built with ``options``) over the
+    catalog's attached images; thread-safe (one lock around it all).
 
     ``name`` is the engine name stored with candidates; ``take`` the number of best images
-    summed per individual; ``keypoints`` whether the engine gives matched keypoints.
+    summed per individual; ``keypoints`` whether the engine gives matched keypoints; ``wide``
+    the images the engine ranks per query, so that individuals survive metadata filters.
+    ``folder``: where the gallery is saved after syncs that add images (None: nowhere);
+    ``restored``: whether it was loaded from there; ``rebuild_reason``: why not, when it was
+    looked for there.
     """
 
     def __init__(
-        self, engine: Engine, name: str, *, take: int = 1, keypoints: bool = False
+        self,
+        method: str,
+        options: EngineOptions,
+        *,
+        wide: int = WIDE,
+        engine: Engine | None = None,
     ) -> None:
-        self.engine = engine
-        self.name = name
-        self.take = take
-        self.keypoints = keypoints
+        self.name = method
+        self.options = options
+        self.wide = wide
+        self.take = _TAKE[options.local.aggregate] if method == "local" else 1
+        self.keypoints = method == "local"
+        self.engine = engine if engine is not None else _empty_engine(method, options)
+        self.folder: Path | None = None
+        self.restored = False
+        self.rebuild_reason: str | None = None
         self._owners: dict[int, str] = {}
-        self._indexed: set[int] = set()
+        self._indexed: dict[int, Signature] = {}
         self._lock = threading.RLock()
 
     @classmethod
     def local(
         cls, config: LocalConfig | None = None, cache_dir: Path | None = None, wide: int = WIDE
     ) -> CatalogGallery:
-        """An empty gallery on the local-feature engine; the engine ranks ``wide`` images per
-        query so that individuals survive metadata filters."""
-        settings = (config or LocalConfig()).with_overrides(top=wide)
-        engine = LocalEngine(settings, cache_dir)
-        return cls(engine, "local", take=_TAKE[settings.aggregate], keypoints=True)
+        """An empty gallery on the local-feature engine."""
+        return cls("local", _options(None, config, cache_dir, wide), wide=wide)
 
     @classmethod
     def deep(cls, checkpoint: Path, wide: int = WIDE) -> CatalogGallery:
         """An empty gallery on the deep engine with the embedder of a training ``checkpoint``."""
-        from photoid.deep.embed import load_embedder
-        from photoid.deep.engine import DeepEngine
+        return cls("deep", _options(checkpoint, None, None, wide), wide=wide)
 
-        embedder, config = load_embedder(checkpoint)
-        engine = DeepEngine(embedder, config.image_size, use_bbox=config.use_bbox, top=wide)
-        return cls(engine, "deep")
+    @classmethod
+    def open(
+        cls,
+        folder: Path,
+        checkpoint: Path | None = None,
+        config: LocalConfig | None = None,
+        cache_dir: Path | None = None,
+        wide: int = WIDE,
+    ) -> CatalogGallery:
+        """The gallery saved in ``folder`` when it was saved by this format with these settings
+        (deep engine when ``checkpoint`` is given, else local), else an empty one (why is
+        logged and kept in :attr:`rebuild_reason`); either way saved into ``folder`` after every
+        sync that adds images. Not synced yet: :meth:`sync` adds the images attached since."""
+        method = "local" if checkpoint is None else "deep"
+        options = _options(checkpoint, config, cache_dir, wide)
+        try:
+            saved = load_gallery(folder, gallery_settings(method, options, wide))
+        except PhotoidError as error:
+            gallery = cls(method, options, wide=wide)
+            gallery.rebuild_reason = str(error)
+            level = logging.WARNING if (folder / MANIFEST).exists() else logging.INFO
+            log.log(level, "building the %s gallery anew: %s", method, error)
+        else:
+            gallery = cls(method, options, wide=wide, engine=saved.engine)
+            gallery._indexed = dict(saved.indexed)
+            gallery.restored = True
+            log.info(
+                "loaded the %s gallery of %d images from %s", method, len(saved.indexed), folder
+            )
+        gallery.folder = folder
+        return gallery
 
     @classmethod
     def build(
@@ -140,12 +165,24 @@ class CatalogGallery:
         checkpoint: Path | None = None,
         config: LocalConfig | None = None,
         cache_dir: Path | None = None,
+        folder: Path | None = None,
     ) -> CatalogGallery:
         """The gallery of ``catalog`` (deep engine when ``checkpoint`` is given, else local),
-        filled with every attached image."""
-        gallery = cls.deep(checkpoint) if checkpoint is not None else cls.local(config, cache_dir)
+        filled with every attached image; with ``folder``, :meth:`open` on it first, so that
+        only the images attached since its last save are extracted."""
+        if folder is not None:
+            gallery = cls.open(folder, checkpoint, config, cache_dir)
+        elif checkpoint is not None:
+            gallery = cls.deep(checkpoint)
+        else:
+            gallery = cls.local(config, cache_dir)
         gallery.sync(catalog)
         return gallery
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        """What the saved gallery is checked against (:func:`gallery_settings`)."""
+        return gallery_settings(self.name, self.options, self.wide)
 
     def __len__(self) -> int:
         """Images currently proposed (attached to an individual and indexed)."""
@@ -165,28 +202,51 @@ class CatalogGallery:
     def sync(self, catalog: Catalog) -> SyncReport:
         """Catch up with the catalog: index the images attached since the last sync, relabel
         those whose individual changed, drop those detached. Call it after decisions (the
-        matching worker also calls it before every job); nothing already indexed is redone."""
-        owners = select(Image.id, Individual.code).join(
-            Individual, Image.individual_id == Individual.id
-        )
+        matching worker also calls it before every job); nothing already indexed is redone,
+        unless an indexed image changed (then the gallery is rebuilt). Saved into
+        :attr:`folder` when it added images."""
         with self._lock:
             with catalog.session() as session:
-                current: dict[int, str] = {i: code for i, code in session.execute(owners)}
-                wanted = sorted(set(current) - self._indexed)
-                fresh = _images(session, wanted)
+                current, signatures = _attached(session)
+                changed = [i for i, sig in signatures.items() if self._indexed.get(i, sig) != sig]
+                if changed:
+                    log.warning(
+                        "%d indexed images (ids %s) now hold other photos or boxes: rebuilding "
+                        "the %s gallery",
+                        len(changed),
+                        ", ".join(map(str, changed[:5])),
+                        self.name,
+                    )
+                    self.engine = _empty_engine(self.name, self.options)
+                    self._indexed = {}
+                fresh = _images(session, sorted(set(current) - set(self._indexed)))
             if fresh:
-                self.engine.add(
-                    [catalog.store.path(image.file) for image in fresh],
-                    [str(image.id) for image in fresh],
-                    bboxes=[image.bbox for image in fresh],
-                    names=[str(image.id) for image in fresh],
-                )
-                self._indexed.update(image.id for image in fresh)
+                self.engine.add(_queries(catalog, fresh), [str(image.id) for image in fresh])
+                self._indexed.update((image.id, signatures[image.id]) for image in fresh)
             old = self._owners
             relabelled = sum(1 for i, code in old.items() if i in current and current[i] != code)
             dropped = sum(1 for i in old if i not in current)
             self._owners = {i: code for i, code in current.items() if i in self._indexed}
+            if fresh and self.folder is not None:
+                self._save_quietly(self.folder)
             return SyncReport(len(fresh), relabelled, dropped)
+
+    def save(self, folder: Path | None = None) -> Path:
+        """Write the gallery into ``folder`` (default :attr:`folder`) atomically; returns the
+        manifest's path (:func:`photoid.catalog.gallery_store.save_gallery`)."""
+        target = folder or self.folder
+        if target is None:
+            raise PhotoidError("CatalogGallery.save: no folder given and none opened")
+        with self._lock:
+            return save_gallery(target, self.engine, dict(self._indexed), self.settings)
+
+    def _save_quietly(self, folder: Path) -> None:
+        """Save, logging a failure: the gallery in memory stays right, and the next start
+        only adds the unsaved images again."""
+        try:
+            self.save(folder)
+        except (OSError, pickle.PicklingError, PhotoidError) as error:
+            log.warning("the %s gallery was not saved in %s: %s", self.name, folder, error)
 
     def rank(
         self,
@@ -202,11 +262,7 @@ class CatalogGallery:
         never used as evidence (e.g. the query's own encounter).
         """
         with self._lock:
-            answers = self.engine.identify(
-                [catalog.store.path(image.file) for image in images],
-                bboxes=[image.bbox for image in images],
-                names=[str(image.id) for image in images],
-            )
+            answers = self.engine.identify(_queries(catalog, images))
             owners = dict(self._owners)
         return [self._individuals(a.candidates, owners, top, allowed, exclude) for a in answers]
 
@@ -215,60 +271,33 @@ class CatalogGallery:
     ) -> dict[int, list[Ranked]]:
         """The ``top`` best individuals for gallery images ``image_ids``, each ranked against
         the rest of the gallery as an upload would be: itself left out of the engine and the
-        images of its own encounter never used as evidence. Images the engine does not hold
-        (unreadable) are left out of the answer. Local engine: query features are extracted
-        again (from the feature cache when there is one); deep engine: stored embeddings.
-        PhotoidError for an engine that can do neither."""
+        images of its own encounter never used as evidence (``Engine.left_out``). Images the
+        engine does not hold (unreadable) or cannot read again are left out of the answer.
+        PhotoidError for an engine that cannot rank its gallery against itself."""
         with catalog.session() as session:
             encounter = {i: e for i, e in session.execute(select(Image.id, Image.encounter_id))}
             images = _images(session, sorted(set(image_ids)))
         together: dict[int, set[int]] = {}
         for i, e in encounter.items():
             together.setdefault(e, set()).add(i)
-        images = [image for image in images if self.owner(image.id) is not None]
-        engine = self.engine
-        features: list[Features | None] = []
-        if isinstance(engine, LocalEngine):  # extracted outside the lock: syncs may go on
-            paths = [catalog.store.path(image.file) for image in images]
-            bboxes = [image.bbox for image in images]
-            extracted = extract_many(paths, bboxes, engine.config, engine.cache)
-            features = [result.features for result in extracted]
         with self._lock:
             owners = dict(self._owners)
-            hits = self._left_out_hits([image.id for image in images], features)
-        return {
-            i: self._individuals(found, owners, top, None, together[encounter[i]])
-            for i, found in hits.items()
-        }
-
-    def _left_out_hits(
-        self, image_ids: list[int], features: list[Features | None]
-    ) -> dict[int, list[Candidate]]:
-        """Per-image hits of gallery images against the engine with each left out; ``features``
-        of each image for the local engine (None: it has none)."""
-        engine = self.engine
-        out: dict[int, list[Candidate]] = {}
-        if isinstance(engine, LocalEngine):
-            rows = {name: row for row, name in enumerate(engine.images)}
-            for image_id, found in zip(image_ids, features, strict=True):
-                row = rows.get(str(image_id))
-                if found is not None and row is not None:
-                    answer = engine.identify_features(str(image_id), found, exclude=row)
-                    out[image_id] = answer.candidates
-            return out
-        if not isinstance(engine, RanksItself):
-            raise PhotoidError(
-                f"the {self.name} engine cannot rank its gallery against itself (local and deep "
-                "engines can)"
+            rows = {name: row for row, name in enumerate(self.engine.images)}
+            asked = [i for i in images if i.id in owners and str(i.id) in rows]
+            answers = (
+                self.engine.left_out(
+                    _queries(catalog, asked), [rows[str(i.id)] for i in asked], top=self.wide
+                )
+                if asked
+                else []
             )
-        ranked, scores = engine.leave_one_out(WIDE)
-        rows = {name: row for row, name in enumerate(engine.identities)}
-        for image_id in image_ids:
-            row = rows.get(str(image_id))
-            if row is not None:
-                pairs = zip(ranked[row], scores[row].tolist(), strict=False)
-                out[image_id] = [_hit(name, score) for name, score in pairs]
-        return out
+        return {
+            image.id: self._individuals(
+                answer.candidates, owners, top, None, together[encounter[image.id]]
+            )
+            for image, answer in zip(asked, answers, strict=True)
+            if answer.warning is None
+        }
 
     def _individuals(
         self,
@@ -303,6 +332,57 @@ class CatalogGallery:
         return [[round(float(v), 2) for v in row] for row in pairs.reshape(-1, 4)]
 
 
+def _options(
+    checkpoint: Path | None, config: LocalConfig | None, cache_dir: Path | None, wide: int
+) -> EngineOptions:
+    """The engine options of a catalog gallery: ``wide`` images ranked per query, no
+    new-individual policy (reviewers decide), the deep ``checkpoint`` when given."""
+    return EngineOptions(
+        local=(config or LocalConfig()).with_overrides(top=wide),
+        cache_dir=cache_dir,
+        models=() if checkpoint is None else (checkpoint,),
+        new_individual=NewIndividualSetting("never"),
+    )
+
+
+def _empty_engine(method: str, options: EngineOptions) -> Engine:
+    """A registry engine fitted on no photos, ready for ``add``."""
+    nothing = pd.DataFrame(
+        {"image": pd.Series([], dtype=str), "identity": pd.Series([], dtype=str)}
+    )
+    return create_engine(method, options).fit(Dataset(Path("."), nothing, ()))
+
+
+def _queries(catalog: Catalog, images: Sequence[Image]) -> Queries:
+    """Catalog images as engine queries, named by their image ids."""
+    return Queries(
+        [catalog.store.path(image.file) for image in images],
+        [str(image.id) for image in images],
+        [image.bbox for image in images],
+    )
+
+
+def _attached(session: Session) -> tuple[dict[int, str], dict[int, Signature]]:
+    """Every image attached to an individual: image id -> individual code, and image id ->
+    its signature (content hash and box)."""
+    rows = select(
+        Image.id,
+        Image.sha256,
+        Image.bbox_x,
+        Image.bbox_y,
+        Image.bbox_w,
+        Image.bbox_h,
+        Individual.code,
+    ).join(Individual, Image.individual_id == Individual.id)
+    codes: dict[int, str] = {}
+    signatures: dict[int, Signature] = {}
+    for image_id, sha, x, y, w, h, code in session.execute(rows):
+        codes[image_id] = code
+        box = None if x is None or y is None or w is None or h is None else (x, y, w, h)
+        signatures[image_id] = (sha, box)
+    return codes, signatures
+
+
 def _images(session: Session, ids: Sequence[int]) -> list[Image]:
     """The images with these (sorted) ids, in id order, fetched in chunks."""
     return [
@@ -312,8 +392,3 @@ def _images(session: Session, ids: Sequence[int]) -> list[Image]:
             select(Image).where(Image.id.in_(ids[start : start + _CHUNK])).order_by(Image.id)
         )
     ]
-
-
-def _hit(identity: str, score: float) -> Candidate:
-    """A per-image hit without keypoint evidence (what the deep engine gives)."""
-    return Candidate(identity, score, Match(identity, score, 0, _NO_POINTS, _NO_POINTS))

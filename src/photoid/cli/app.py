@@ -75,6 +75,7 @@ from photoid.cli import (  # noqa: E402, F401
     demo,
     embed,
     evaluate,
+    fit,
     identify,
     pseudo_label,
     split,

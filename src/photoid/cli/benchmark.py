@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from photoid.benchmark import (
-    BenchmarkOptions,
-    RunRecord,
-    check_markers,
-    format_report,
-    parse_methods,
-    replace_in_file,
-    run_benchmark,
-    write_atomic,
-)
 from photoid.cli.app import app
 from photoid.cli.progress import stage_progress
+
+if TYPE_CHECKING:
+    from photoid.benchmark import RunRecord
 
 
 @app.command("benchmark")
@@ -63,6 +56,16 @@ def benchmark(
 ) -> None:
     """Run each engine on each dataset's own split and on an open-set split (20% of the
     individuals never in the gallery); print each run's JSON as it finishes, then the table."""
+    from photoid.benchmark import (
+        BenchmarkOptions,
+        check_markers,
+        format_report,
+        parse_methods,
+        replace_in_file,
+        run_benchmark,
+        write_atomic,
+    )
+
     if docs is not None:
         check_markers(docs)
     options = BenchmarkOptions(

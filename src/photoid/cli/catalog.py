@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from photoid.catalog import add_user, export_dataset, import_dataset, open_catalog
 from photoid.cli.app import app
 from photoid.cli.progress import stage_progress
 
@@ -44,6 +43,8 @@ def import_command(
     url: UrlOption = None,
 ) -> None:
     """Start an empty catalog from a labelled dataset in the native format."""
+    from photoid.catalog import import_dataset, open_catalog
+
     with closing(open_catalog(data, url)) as catalog, stage_progress() as progress:
         summary = import_dataset(catalog, dataset, progress=progress)
     typer.echo(
@@ -59,6 +60,8 @@ def export_command(
     url: UrlOption = None,
 ) -> None:
     """Write the catalog as a dataset in the native format, images included."""
+    from photoid.catalog import export_dataset, open_catalog
+
     with closing(open_catalog(data, url)) as catalog, stage_progress() as progress:
         metadata = export_dataset(catalog, out, progress=progress)
     typer.echo(f"Wrote {metadata}")
@@ -76,6 +79,8 @@ def add_user_command(
     url: UrlOption = None,
 ) -> None:
     """Add a user with a role; the password is asked for unless given."""
+    from photoid.catalog import add_user, open_catalog
+
     catalog = open_catalog(data, url)
     try:
         user = add_user(catalog, name, role, password)

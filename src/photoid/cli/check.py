@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,9 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from photoid.cli.app import data_app
+from photoid.cli.constants import DEFAULT_MIN_SIDE
 from photoid.cli.progress import progress_bar
-from photoid.data.check import DEFAULT_MIN_SIDE, check_dataset
-from photoid.data.findings import CheckReport, save_json
+
+if TYPE_CHECKING:
+    from photoid.data.findings import CheckReport
 
 _STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -36,6 +38,9 @@ def check_command(
     workers: Annotated[int, typer.Option(help="Threads decoding images.")] = 2,
 ) -> None:
     """Check metadata.csv and decode every image: errors exit 1, warnings alone exit 0."""
+    from photoid.data.check import check_dataset
+    from photoid.data.findings import save_json
+
     with progress_bar("Checking images") as (bar, task):
         report = check_dataset(
             dataset,

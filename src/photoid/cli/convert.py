@@ -10,8 +10,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from photoid.cli.app import data_app
-from photoid.data import UNKNOWN_LABEL, load_dataset
-from photoid.data.readers import convert
 
 
 @data_app.command("convert")
@@ -54,6 +52,9 @@ def convert_command(
     ] = False,
 ) -> None:
     """Convert SOURCE (in the --from format) into the native dataset folder OUT."""
+    from photoid.data import UNKNOWN_LABEL, load_dataset
+    from photoid.data.readers import convert
+
     columns = (
         TextColumn("copying images" if not link else "linking images"),
         BarColumn(),

@@ -6,13 +6,23 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.progress import stage_progress
-from photoid.demo import run_demo
+from photoid.cli.progress import StageProgress, stage_progress
+
+if TYPE_CHECKING:
+    from photoid.demo import DemoResult
+
+
+def run_demo(out: Path, progress: StageProgress | None = None) -> DemoResult:
+    """:func:`photoid.demo.run_demo` with its default settings, imported only when the command
+    runs (it loads the deep-learning libraries)."""
+    from photoid.demo import run_demo as run
+
+    return run(out, progress=progress)
 
 
 @app.command("demo")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from photoid.cli.app import app
 from photoid.cli.options import TtaOption
 from photoid.cli.progress import progress_bar
-from photoid.data import load_dataset
-from photoid.deep.embed import embed_dataset
-from photoid.deep.store import load_embeddings, save_embeddings
-from photoid.search.vector_index import Kind, VectorIndex
+
+if TYPE_CHECKING:
+    from photoid.search.vector_index import Kind
 
 
 @app.command("embed")
@@ -24,6 +23,10 @@ def embed(
     tta: TtaOption = None,
 ) -> None:
     """Embed every photo: float32 vectors with image ids and the model's fingerprint."""
+    from photoid.data import load_dataset
+    from photoid.deep.embed import embed_dataset
+    from photoid.deep.store import save_embeddings
+
     data = load_dataset(dataset)
     with progress_bar("Embedding photos", len(data)) as (bar, task):
         embeddings = embed_dataset(
@@ -45,6 +48,9 @@ def index(
     ] = "auto",
 ) -> None:
     """Build a faiss index over stored embeddings (row numbers are the ids)."""
+    from photoid.deep.store import load_embeddings
+    from photoid.search.vector_index import VectorIndex
+
     loaded = load_embeddings(embeddings)
     if kind not in ("auto", "exact", "hnsw", "ivf"):
         raise typer.BadParameter(f"unknown kind {kind!r}; choose auto, exact, hnsw or ivf")

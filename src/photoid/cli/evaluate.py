@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from photoid.cli.app import app
+from photoid.cli.engine_options import (
+    NewPriorOption,
+    NewThresholdOption,
+    engine_options,
+    new_individual_setting,
+)
 from photoid.cli.options import (
     CacheOption,
     EnsembleOption,
@@ -19,16 +25,8 @@ from photoid.cli.options import (
     NoCacheOption,
     SetOption,
     TtaOption,
-    cache_dir,
-    ensemble_mode,
-    local_config,
 )
 from photoid.cli.progress import stage_progress
-from photoid.data import load_dataset
-from photoid.errors import PhotoidError
-from photoid.evaluation import evaluate_deep, evaluate_local
-from photoid.evaluation.report import write_report
-from photoid.fusion import evaluate_fused
 
 
 @app.command("evaluate")
@@ -38,14 +36,19 @@ def evaluate(
         str, typer.Option(help="Split column: train rows = gallery, test rows = queries.")
     ] = "split",
     method: MethodOption = "local",
-    new_threshold: Annotated[
-        str,
+    new_individual: Annotated[
+        str | None,
         typer.Option(
-            help="new_individual goes first when the best score is below this: a number, "
-            "'auto' (fitted on the gallery alone by leave-one-out; deep: on the split's val "
-            "rows where it has them, and per species too) or 'none' (never).",
+            "--new-individual",
+            help="When an answer starts with new_individual: 'auto' (fitted with the engine, "
+            "on the split's val rows when it has them, else on the gallery), 'never', or a "
+            "number (new_individual first when the best score is below it). Default: auto "
+            "when some query's individual is absent from the gallery, else never.",
+            show_default=False,
         ),
-    ] = "none",
+    ] = None,
+    new_threshold: NewThresholdOption = None,
+    new_prior: NewPriorOption = None,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     model: ModelOption = None,
     ensemble: EnsembleOption = "mean",
@@ -55,46 +58,36 @@ def evaluate(
     no_cache: NoCacheOption = False,
 ) -> None:
     """Evaluate an engine on a split; the last line printed is one JSON object of the numbers."""
-    threshold = _threshold(new_threshold)
-    with stage_progress() as progress:
-        if method == "local":
-            result = evaluate_local(
-                load_dataset(dataset),
-                split_column,
-                local_config(settings),
-                cache_dir=cache_dir(cache, no_cache),
-                new_threshold=threshold,
-                progress=progress,
-            )
-        elif method == "deep":
-            if not model:
-                raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
-            result = evaluate_deep(
-                load_dataset(dataset),
-                split_column,
-                model,
-                tta=tta or (),
-                ensemble=ensemble_mode(ensemble),
-                new_threshold=threshold,
-                progress=progress,
-            )
-        elif method == "fused":
-            if threshold is not None and threshold != "auto":
-                raise PhotoidError(
-                    "--method fused decides new individuals by probability: "
-                    "--new-threshold auto or none"
-                )
-            result = evaluate_fused(
-                load_dataset(dataset),
-                split_column,
-                model=model or None,
-                config=local_config(settings),
-                cache_dir=cache_dir(cache, no_cache),
-                new_threshold=threshold,
-                progress=progress,
-            )
-        else:
-            raise PhotoidError(f"unknown method {method!r}; choose one of: local, deep, fused")
+    import warnings
+
+    from photoid.data import load_dataset
+    from photoid.decide.policy import parse_prior
+    from photoid.evaluation.engine_run import evaluate as run_evaluation
+    from photoid.evaluation.report import write_report
+
+    options = engine_options(
+        settings=settings,
+        cache=cache,
+        no_cache=no_cache,
+        model=model,
+        tta=tta,
+        ensemble=ensemble,
+    )
+    setting = new_individual_setting(new_individual, new_threshold, default=None)
+    with stage_progress() as progress, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = run_evaluation(
+            load_dataset(dataset),
+            split_column,
+            method,
+            options,
+            new_individual=setting,
+            prior=parse_prior(new_prior),
+            progress=progress,
+        )
+    for warning in caught:
+        if "new_individual" in str(warning.message):
+            typer.echo(f"warning: {warning.message}", err=True)
     summary = result.summary()
     table = Table(title=f"{method} on {dataset} ({split_column})")
     table.add_column("metric")
@@ -109,15 +102,3 @@ def evaluate(
     if report is not None:
         typer.echo(f"report: {write_report(result, report)}")
     typer.echo(json.dumps(summary))
-
-
-def _threshold(text: str) -> float | Literal["auto"] | None:
-    lowered = text.strip().lower()
-    if lowered == "none":
-        return None
-    if lowered == "auto":
-        return "auto"
-    try:
-        return float(lowered)
-    except ValueError:
-        raise PhotoidError(f"--new-threshold {text!r}: give a number, 'auto' or 'none'") from None

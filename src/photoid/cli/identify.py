@@ -10,6 +10,15 @@ from rich.console import Console
 from rich.table import Table
 
 from photoid.cli.app import app
+from photoid.cli.engine_options import (
+    EngineFolderOption,
+    NewIndividualOption,
+    NewPriorOption,
+    NewThresholdOption,
+    SplitColumnOption,
+    engine_options,
+    new_individual_setting,
+)
 from photoid.cli.options import (
     CacheOption,
     EnsembleOption,
@@ -18,21 +27,22 @@ from photoid.cli.options import (
     NoCacheOption,
     SetOption,
     TtaOption,
-    cache_dir,
-    ensemble_mode,
-    local_config,
 )
 from photoid.cli.progress import stage_progress
 from photoid.errors import PhotoidError
-from photoid.identify import collect_images, identify_files, write_answers, write_submission
 
 
 @app.command("identify")
 def identify(
-    gallery: Annotated[Path, typer.Option(help="Labelled gallery dataset folder.")],
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="More query images or folders.", show_default=False)
+        list[Path] | None, typer.Argument(help="Query images or folders.", show_default=False)
     ] = None,
+    engine: EngineFolderOption = None,
+    gallery: Annotated[
+        Path | None,
+        typer.Option(help="Labelled gallery dataset folder (fits an engine for this call)."),
+    ] = None,
+    split_column: SplitColumnOption = None,
     query: Annotated[
         list[Path] | None, typer.Option(help="Query image or folder, repeatable.")
     ] = None,
@@ -46,10 +56,9 @@ def identify(
             "--kaggle", help="With --out FILE.csv: a Kaggle submission (image,predictions)."
         ),
     ] = False,
-    new_threshold: Annotated[
-        float | None,
-        typer.Option(help="With --kaggle: insert new_individual where scores fall below this."),
-    ] = None,
+    new_individual: NewIndividualOption = None,
+    new_threshold: NewThresholdOption = None,
+    new_prior: NewPriorOption = None,
     model: ModelOption = None,
     ensemble: EnsembleOption = "mean",
     tta: TtaOption = None,
@@ -57,46 +66,71 @@ def identify(
     cache: CacheOption = None,
     no_cache: NoCacheOption = False,
 ) -> None:
-    """Top-5 identities per query photo, as a table, or CSV/JSON with --out.
+    """Top-5 identities per query photo (new_individual where the engine's policy puts it), as
+    a table, or CSV/JSON with --out.
 
-    Queries are given with --query and/or as arguments: `--query a.jpg b.jpg folder/`.
+    With a fitted engine: `photoid identify --engine ENGINE/ a.jpg folder/`. Without one, the
+    engine is fitted on --gallery for this call (slow for large galleries: use photoid fit).
     """
+    from photoid.decide.policy import parse_prior
+    from photoid.identify import collect_images, identify_files, write_answers, write_submission
+
     given = [*(query or []), *(paths or [])]
     if not given:
         raise PhotoidError("no query given: pass image files or folders with --query")
+    if engine is None and gallery is None:
+        raise PhotoidError("give --engine FOLDER (from photoid fit) or --gallery DATASET")
+    if engine is not None and (gallery is not None or model):
+        raise PhotoidError(
+            "--engine already holds its gallery and models: drop --gallery and --model"
+        )
     queries = collect_images(given)
+    if engine is not None and (new_individual or new_threshold):
+        raise PhotoidError("--new-individual is fitted with the engine: give it to `photoid fit`")
+    setting = new_individual_setting(new_individual, new_threshold)
+    options = engine_options(
+        settings=settings,
+        cache=cache,
+        no_cache=no_cache,
+        model=model,
+        tta=tta,
+        ensemble=ensemble,
+        new_individual=setting,
+    )
     with stage_progress() as progress:
         answers = identify_files(
             gallery,
             queries,
             method=method,
-            config=local_config(settings),
-            cache_dir=cache_dir(cache, no_cache),
-            model=model,
-            tta=tta or (),
-            ensemble=ensemble_mode(ensemble),
+            options=options,
+            engine=engine,
+            split_column=split_column,
+            prior=parse_prior(new_prior),
             progress=progress,
         )
     if kaggle:
         if out is None or out.suffix.lower() != ".csv":
             raise PhotoidError("--kaggle writes a CSV: give --out FILE.csv")
-        typer.echo(f"wrote {write_submission(answers, out, new_threshold)}")
+        typer.echo(f"wrote {write_submission(answers, out)}")
         return
     if out is not None:
         typer.echo(f"wrote {write_answers(answers, out)}")
         return
-    table = Table(title=f"{method} identification against {gallery}")
-    for column in ("query", "rank", "identity", "score", "inliers", "gallery image"):
+    title = f"identification with {engine}" if engine else f"{method} against {gallery}"
+    table = Table(title=title)
+    for column in ("query", "rank", "identity", "score", "probability", "inliers", "gallery image"):
         table.add_column(column)
     for answer in answers:
         if not answer.candidates:
-            table.add_row(answer.query, "", "", "", "", answer.warning or "")
+            table.add_row(answer.query, "", "", "", "", "", answer.warning or "")
         for rank, candidate in enumerate(answer.candidates, start=1):
+            p = candidate.probability
             table.add_row(
                 answer.query if rank == 1 else "",
                 str(rank),
                 candidate.identity,
                 f"{candidate.score:.3f}",
+                "" if p is None else f"{p:.2f}",
                 str(candidate.best.inliers),
                 candidate.best.image,
             )

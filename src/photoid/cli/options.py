@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from photoid.deep.ensemble import COMBINES, SHORTLIST, Combine
+from photoid.cli.constants import COMBINES, SHORTLIST
 from photoid.errors import PhotoidError
-from photoid.local.config import LocalConfig, default_cache_dir, parse_overrides
+
+if TYPE_CHECKING:
+    from photoid.deep.ensemble import Combine
+    from photoid.local.config import LocalConfig
 
 MethodOption = Annotated[
     str,
@@ -56,12 +59,16 @@ NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not read or 
 
 def local_config(settings: list[str] | None) -> LocalConfig:
     """The default local-engine config with ``--set`` overrides applied."""
+    from photoid.local.config import LocalConfig, parse_overrides
+
     return LocalConfig().with_overrides(**parse_overrides(settings or []))
 
 
 def cache_dir(cache: Path | None, no_cache: bool) -> Path | None:
     if no_cache:
         return None
+    from photoid.local.config import default_cache_dir
+
     return cache if cache is not None else default_cache_dir()
 
 

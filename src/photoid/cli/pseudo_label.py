@@ -11,9 +11,6 @@ import typer
 from photoid.cli.app import app
 from photoid.cli.options import EnsembleOption, ModelOption, TtaOption, ensemble_mode
 from photoid.cli.progress import progress_bar, stage_progress
-from photoid.data import load_dataset
-from photoid.deep.pseudo_label import pseudo_label as label_queries
-from photoid.deep.pseudo_label import write_pseudo_labels
 from photoid.errors import PhotoidError
 
 
@@ -65,6 +62,10 @@ def pseudo_label(
     printed is one JSON object: queries, labelled, and of the labelled queries whose identity
     was known, how many were checked and right.
     """
+    from photoid.data import load_dataset
+    from photoid.deep.pseudo_label import pseudo_label as label_queries
+    from photoid.deep.pseudo_label import write_pseudo_labels
+
     if out is not None and in_place:
         raise PhotoidError("give either --out FOLDER or --in-place, not both")
     if not model:

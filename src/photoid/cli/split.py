@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from photoid.cli.app import data_app
-from photoid.data.splits import UndatedPolicy
-from photoid.data.splits_apply import SplitKind, SplitRequest, SplitResult, add_split_column
+from photoid.cli.constants import SplitKind, UndatedPolicy
+
+if TYPE_CHECKING:
+    from photoid.data.splits_apply import SplitResult
 
 
 @data_app.command("split")
@@ -55,6 +57,8 @@ def split(
     ] = False,
 ) -> None:
     """Write a split column into DATASET/metadata.csv; every other cell stays as it was."""
+    from photoid.data.splits_apply import SplitRequest, add_split_column
+
     request = SplitRequest(
         kind=kind,
         n_folds=folds,

@@ -9,7 +9,6 @@ import typer
 
 from photoid.cli.app import app
 from photoid.cli.progress import progress_bar
-from photoid.data.synth import generate
 
 
 @app.command("synth")
@@ -36,6 +35,8 @@ def synth_command(
     ] = 1,
 ) -> None:
     """Render INDIVIDUALS x IMAGES_PER photos of procedurally marked animals into OUT."""
+    from photoid.data.synth import generate
+
     total = individuals * images_per
     with progress_bar("Rendering photos", total) as (bar, task):
         metadata = generate(

@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from photoid.cli.app import app
-from photoid.data import load_dataset
-from photoid.train.config import resolve_config
-from photoid.train.run import train_folds, train_on_split
 
 
 @app.command("train")
@@ -41,6 +38,10 @@ def train(
     ] = None,
 ) -> None:
     """Train an embedder (timm backbone + GeM + BN neck) with a margin head."""
+    from photoid.data import load_dataset
+    from photoid.train.config import resolve_config
+    from photoid.train.run import train_folds, train_on_split
+
     resolved = resolve_config(config, settings)
     if folds is not None:
         runs = train_folds(load_dataset(dataset), resolved, out, folds, resume=resume)

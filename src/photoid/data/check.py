@@ -11,6 +11,7 @@ import posixpath
 from datetime import datetime
 from pathlib import Path, PureWindowsPath
 
+from photoid.core import Box
 from photoid.data.csvio import read_metadata_csv
 from photoid.data.filecheck import ProgressFn, file_findings, visit_files
 from photoid.data.findings import CheckReport, Finding, sort_findings
@@ -22,15 +23,15 @@ from photoid.data.schema import (
     is_split_column,
     parse_bbox,
 )
+from photoid.data.selection import QUERY_VALUES
 from photoid.errors import DatasetError
 
-Box = tuple[float, float, float, float]
 Columns = dict[str, dict[int, str]]  # column name -> CSV line -> stripped text cell
 
 DEFAULT_MIN_SIDE = 32
 BBOX_TOLERANCE = 1.0  # pixels a box may overhang its image (rounding in annotation tools)
 _REFERENCE_SIDE = frozenset({"train", "gallery"})
-_QUERY_SIDE = frozenset({"test", "query"})
+_QUERY_SIDE = QUERY_VALUES
 _SHOWN_NAMES = 10
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from photoid.data.csvio import read_metadata_csv, write_metadata_csv
 from photoid.data.schema import METADATA_FILE, UNKNOWN_LABEL, is_split_column
+from photoid.data.selection import GALLERY_VALUES, QUERY_VALUES
 from photoid.data.splits import (
     LabelsLike,
     UndatedPolicy,
@@ -25,10 +26,6 @@ from photoid.data.table import load_dataset
 from photoid.errors import DatasetError, PhotoidError
 
 SplitKind = Literal["closed", "open", "disjoint", "time", "column"]
-
-# Reference side (matched against) and query side of a split column; other values count as other.
-REFERENCE_VALUES = frozenset({"train", "gallery"})
-QUERY_VALUES = frozenset({"test", "query"})
 
 
 @dataclass(frozen=True)
@@ -81,7 +78,7 @@ def summarize(split: pd.Series | np.ndarray, labels: LabelsLike) -> SplitSummary
     ids = np.asarray(labels)
     if len(values) != len(ids):
         raise PhotoidError(f"got {len(values)} split values for {len(ids)} labels")
-    train = np.isin(values, list(REFERENCE_VALUES))
+    train = np.isin(values, list(GALLERY_VALUES))
     test = np.isin(values, list(QUERY_VALUES))
     known = ids != UNKNOWN_LABEL
     train_ids = set(ids[train & known].tolist())

@@ -6,18 +6,20 @@ Input everywhere is ``probabilities``: an ``(n, m)`` float64 array holding, per 
 calibrated probability that each of its ranked candidate identities (best first, ``m >= 1``
 columns, padded with 0.0 where a query has fewer candidates) is the query's individual.
 The class-weighted fit follows the prior-shift correction of Saerens et al., Neural Computation
-2002: weighting the classes sets the prior the posterior is calibrated for.
+2002: weighting the classes sets the prior the posterior is calibrated for, and
+:meth:`NewIndividualModel.with_prior` moves it to another (:mod:`photoid.decide.prior`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from photoid.decide.prior import DEFAULT_PRIOR, prior_log_odds_shift
 from photoid.errors import PhotoidError
 from photoid.metrics import NEW_INDIVIDUAL
 
@@ -54,6 +56,10 @@ class Logistic:
         z = features @ np.asarray(self.coef, np.float64) + self.intercept
         return np.asarray(1.0 / (1.0 + np.exp(-z)), np.float64)
 
+    def shifted(self, log_odds: float) -> Logistic:
+        """The same model with ``log_odds`` added to every prediction's log-odds."""
+        return replace(self, intercept=self.intercept + log_odds)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "coef": list(self.coef),
@@ -67,11 +73,24 @@ class Logistic:
 class NewIndividualModel:
     """P(new individual): a global logistic model and, per species with enough validation
     queries, its own; calibrated for a query stream whose share of new individuals is
-    ``new_fraction``."""
+    ``prior`` (``new_fraction`` at fitting, or what :meth:`with_prior` set)."""
 
     overall: Logistic
-    new_fraction: float
+    prior: float
     per_species: dict[str, Logistic] = field(default_factory=dict)
+
+    def with_prior(self, prior: float) -> NewIndividualModel:
+        """The model calibrated for a stream whose share of new individuals is ``prior`` in
+        ``(0, 1)``: every log-odds moves by ``logit(prior) - logit(self.prior)`` (Bayes' rule
+        for a change of class priors; estimate a batch's share with
+        :func:`photoid.decide.prior.estimate_prior`)."""
+        shift = prior_log_odds_shift(self.prior, prior)
+        return replace(
+            self,
+            overall=self.overall.shifted(shift),
+            prior=float(prior),
+            per_species={name: m.shifted(shift) for name, m in self.per_species.items()},
+        )
 
     def predict(
         self, probabilities: np.ndarray, species: Sequence[str | None] | None = None
@@ -97,14 +116,16 @@ class NewIndividualModel:
         """JSON-ready: plain floats, ints and lists."""
         return {
             "features": list(FEATURES),
-            "new_fraction": self.new_fraction,
+            "prior": self.prior,
             "overall": self.overall.to_dict(),
             "per_species": {name: m.to_dict() for name, m in self.per_species.items()},
         }
 
     @classmethod
     def from_dict(cls, data: object, source: str = "new-individual model") -> NewIndividualModel:
-        """The inverse of :meth:`to_dict`; PhotoidError naming ``source`` if malformed."""
+        """The inverse of :meth:`to_dict`; PhotoidError naming ``source`` if malformed. Models
+        saved before ``prior`` was stored give it as ``new_fraction``, or not at all (then
+        :data:`~photoid.decide.prior.DEFAULT_PRIOR`)."""
         if not isinstance(data, Mapping) or data.get("features") != list(FEATURES):
             raise PhotoidError(
                 f"{source}: not a new-individual model (expected an object with features "
@@ -113,9 +134,12 @@ class NewIndividualModel:
         species = data.get("per_species", {})
         if not isinstance(species, Mapping):
             raise PhotoidError(f"{source}: per_species must be an object")
+        prior = data.get("prior", data.get("new_fraction", DEFAULT_PRIOR))
+        if isinstance(prior, bool) or not isinstance(prior, int | float) or not 0 < prior < 1:
+            raise PhotoidError(f"{source}: prior must be a number strictly between 0 and 1")
         return cls(
             _logistic_from_dict(data.get("overall"), f"{source}: overall"),
-            float(data.get("new_fraction", np.nan)),
+            float(prior),
             {str(n): _logistic_from_dict(m, f"{source}: species {n}") for n, m in species.items()},
         )
 
@@ -203,7 +227,8 @@ def place_new_individual(
 ) -> tuple[list[list[str]], list[list[float]]]:
     """Per query, its top ``k`` with ``new_individual`` inserted by :func:`expected_map_insert`,
     and beside each entry the probability that it is right (the candidates' renormalised
-    values; ``new_individual``'s is ``p_new``).
+    values; ``new_individual``'s is ``p_new``). The candidates share at most the known mass
+    ``1 - p_new``, so a query's values add up to at most 1 (up to rounding).
 
     ``ranked``: ``n`` lists of identities, best first; ``probabilities``: ``(n, m)`` theirs
     (columns beyond a list's length are ignored); ``p_new``: ``(n,)`` P(new individual).
@@ -229,6 +254,8 @@ def place_new_individual(
 
 
 def _normalised(p: np.ndarray, p_new: float) -> np.ndarray:
+    """``(m,)`` probabilities that each candidate is right, adding up to at most ``1 - p_new``:
+    ``p`` scaled by the known mass, renormalised where it adds up to more than 1."""
     if not 0.0 <= p_new <= 1.0:
         raise PhotoidError(f"P(new) must lie in [0, 1], not {p_new}")
     return np.asarray((1.0 - p_new) * p / max(1.0, float(p.sum())), np.float64)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
 from photoid.deep.store import EmbeddingSet, model_fingerprint
@@ -20,7 +21,6 @@ from photoid.train.augment import build_transform
 from photoid.train.config import TrainConfig, build_config
 from photoid.train.module import embedder_config
 
-Box = tuple[float, float, float, float]
 TTA_VIEWS: tuple[str, ...] = ("flip", "rot90", "rot180", "rot270")
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from photoid.core import Box
 from photoid.data.table import Dataset
-from photoid.deep.embed import Box, embed_images, load_embedder
+from photoid.deep.embed import embed_images, load_embedder
 from photoid.deep.gallery import Aggregate, Gallery
 from photoid.deep.vector_engine import VectorEngine
 from photoid.models import Embedder

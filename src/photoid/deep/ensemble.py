@@ -9,18 +9,18 @@ from typing import Literal
 
 import numpy as np
 
+from photoid.cli.constants import COMBINES as COMBINES
+from photoid.cli.constants import SHORTLIST as SHORTLIST
+from photoid.core import Box, Identification
 from photoid.data.table import Dataset
-from photoid.deep.embed import Box, load_embedder
+from photoid.deep.embed import load_embedder
 from photoid.deep.engine import DeepEngine
 from photoid.deep.gallery import Aggregate, Embedded, Gallery, answers
 from photoid.deep.photo_engine import PhotoEngine
 from photoid.errors import PhotoidError
-from photoid.local.results import Identification
 from photoid.search import IdentityRanking
 
 Combine = Literal["mean", "concat"]
-COMBINES: tuple[str, ...] = ("mean", "concat")
-SHORTLIST = 50  # identities each model ranks before the mean; a wider list is closer to exact
 
 
 class DeepEnsemble(PhotoEngine[Sequence[np.ndarray]]):

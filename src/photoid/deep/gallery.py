@@ -11,9 +11,8 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
+from photoid.core import Box, Candidate, Identification, Match
 from photoid.data.schema import UNKNOWN_IDENTITY
-from photoid.deep.embed import Box
-from photoid.local.results import Candidate, Identification, Match
 from photoid.search import IdentityRanking, VectorIndex, rank_identities_by_images
 
 Aggregate = Literal["max", "centroid"]

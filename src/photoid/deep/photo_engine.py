@@ -9,10 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from photoid.core import Box, Identification
 from photoid.data.table import Dataset
-from photoid.deep.embed import Box
 from photoid.deep.gallery import Embedded, embed_labelled, with_warnings
-from photoid.local.results import Identification
 
 Vectors = TypeVar("Vectors")
 

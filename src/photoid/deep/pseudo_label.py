@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from photoid.core import Identification
 from photoid.data.csvio import read_metadata_csv
 from photoid.data.readers._write import Entry, check_output, destination, write_dataset
 from photoid.data.schema import METADATA_FILE, UNKNOWN_IDENTITY, is_split_column
@@ -30,7 +31,6 @@ from photoid.data.table import Dataset, save_metadata, to_metadata_frame
 from photoid.deep.checkpoints import load_deep_engine
 from photoid.deep.ensemble import Combine
 from photoid.errors import DatasetError, PhotoidError
-from photoid.local.results import Identification
 from photoid.progress import StageProgress, stage_callback
 
 PREDICTION_COLUMN = "pseudo_identity"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from photoid.core import Identification
 from photoid.deep.gallery import Embedded, Gallery, answers
 from photoid.deep.photo_engine import PhotoEngine
-from photoid.local.results import Identification
 
 
 class VectorEngine(PhotoEngine[np.ndarray]):

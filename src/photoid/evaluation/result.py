@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from photoid.local.results import Identification
+from photoid.core import Identification
 from photoid.metrics import reliability_curve
 
 

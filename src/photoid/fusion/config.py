@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from photoid.calibrate.calibrator import Method
+from photoid.core import Identification
 from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
-from photoid.local.results import Identification
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,21 @@ own answer is already geometrically verified over its vote shortlist); the fusio
 (:mod:`photoid.fusion.stack`) turns their scores into probabilities. It is fitted when the
 engine is built, on calibration queries with known answers: photos the engines never saw
 (``calibration``, e.g. a split's ``val`` rows) or, without them, gallery photos each left out of
-every engine's gallery (leave-one-out). Leave-one-out is honest for the local and colour
-engines, which learn nothing; a deep model trained on the gallery knows those photos, so give it
-calibration photos it was not trained on.
+every engine's gallery together with its group of dependent photos (its encounter, day or
+near-duplicates: :mod:`photoid.calibrate.groups`), since a query's own near-duplicates make
+every engine look perfect. Leaving out is honest for the local and colour engines, which learn
+nothing; a deep model trained on the gallery knows those photos, so give it calibration photos
+it was not trained on.
 
 The new-individual probability (:mod:`photoid.decide.open_set`) is fitted on the same queries:
 each also plays a new individual by dropping its own identity from its candidates, and a photo
-whose identity has no other gallery photo always does.
+whose identity has no gallery photo outside its group always does.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,19 +29,26 @@ from pathlib import Path
 import numpy as np
 
 from photoid.appearance import ColourEngine
+from photoid.calibrate.groups import PhotoGroups, dataset_groups
 from photoid.calibrate.verifier import PairVerifier, train_verifier
+from photoid.core import Candidate, Identification, Match
 from photoid.data.table import Dataset
 from photoid.decide.open_set import NewIndividualModel, fit_new_individual
 from photoid.deep.auto_threshold import DEFAULT_NEW_FRACTION
 from photoid.deep.engine import DeepEngine
 from photoid.fusion.config import FusedAnswers, FusedConfig, Queries
-from photoid.fusion.rows import gallery_positions, local_answers, text_cell, without_own
+from photoid.fusion.rows import (
+    engine_rows,
+    gallery_positions,
+    local_answers,
+    text_cell,
+    without_own,
+)
 from photoid.fusion.scores import ScoreTable, answer_table, global_table
 from photoid.fusion.stack import CandidatePairs, FusionModel, fit_fusion, shortlist
 from photoid.fusion.verify import cross_fitted, verifier_table
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
-from photoid.local.results import Candidate, Identification, Match
 from photoid.progress import StageProgress, stage_callback
 
 Progress = Callable[[int], None]
@@ -62,6 +71,7 @@ class FusedEngine:
     positions: dict[str, list[int]] = field(default_factory=dict)
     scaled: dict[str, LocalEngine] = field(default_factory=dict)
     verifier: PairVerifier | None = None
+    groups: PhotoGroups | None = None
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -81,7 +91,8 @@ class FusedEngine:
         progress: StageProgress | None = None,
     ) -> FusedEngine:
         """Build the engines' galleries from ``gallery`` (``deep``: an engine whose gallery is
-        already these rows) and fit the fusion and new-individual models."""
+        already these rows) and fit the fusion and new-individual models (on ``calibration``
+        rows, else on the gallery, each photo's group left out: see the module)."""
         config = config or FusedConfig()
         local_config = (local_config or LocalConfig()).with_overrides(
             top=max(LocalConfig().top, 5 * config.shortlist)
@@ -126,6 +137,8 @@ class FusedEngine:
             positions=positions,
             scaled=scaled,
         )
+        if calibration is None or len(calibration) == 0:
+            engine.groups = dataset_groups(gallery, use_bbox=local_config.use_bbox)
         if deep is not None and config.verifier and len(set(deep.identities)) >= 2:
             engine.verifier = train_verifier(
                 deep.gallery.embeddings, deep.gallery.labels, seed=config.seed
@@ -138,33 +151,25 @@ class FusedEngine:
     def tables(
         self,
         queries: Queries,
-        exclude: Sequence[int | None] | None = None,
+        exclude: Sequence[Collection[int]] | None = None,
         progress: Progress | None = None,
         verifiers: tuple[list[PairVerifier], np.ndarray] | None = None,
     ) -> tuple[list[ScoreTable], list[Identification], list[str | None]]:
         """Each engine's score table for the queries, the local answers (evidence) and each
-        query's load error (None when it was read). ``exclude[i]``: a gallery position (row of
-        :attr:`gallery`) left out of every engine's gallery for query ``i`` (leave-one-out);
+        query's load error (None when it was read). ``exclude[i]``: gallery positions (rows of
+        :attr:`gallery`) left out of every engine's gallery for query ``i`` (its group);
         ``verifiers``: pair verifiers and the one scoring each query (default: the engine's)."""
         count = len(queries.paths)
         boxes = queries.bboxes or [None] * count
-        engine_rows = {
-            key: {p: r for r, p in enumerate(kept)} for key, kept in self.positions.items()
-        }
-        answers, errors = local_answers(
-            self.local, queries, exclude, engine_rows["local"], progress
-        )
+        rows = {key: {p: r for r, p in enumerate(kept)} for key, kept in self.positions.items()}
+        answers, errors = local_answers(self.local, queries, exclude, rows["local"], progress)
         tables = [answer_table(answers, self.universe)]
         for name, member in self.scaled.items():
-            more, _ = local_answers(member, queries, exclude, engine_rows[name], None)
+            more, _ = local_answers(member, queries, exclude, rows[name], None)
             tables.append(answer_table(more, self.universe))
         for name, engine in self.globals.items():
             vectors, failed = engine.embed(queries.paths, boxes)
-            rows = engine_rows[name]
-            excluded = np.asarray(
-                [-1 if e is None else rows.get(e, -1) for e in (exclude or [None] * count)],
-                np.int64,
-            )
+            excluded = None if exclude is None else [engine_rows(e, rows[name]) for e in exclude]
             floor = 0.0 if name == "colour" else -1.0
             tables.append(
                 global_table(engine.gallery, vectors, self.universe, exclude=excluded, floor=floor)
@@ -192,29 +197,37 @@ class FusedEngine:
 
     def _fit(self, calibration: Dataset | None, progress: StageProgress | None) -> None:
         counts = Counter(self.local.identities)
+        grouping: dict[str, object] = {}
         if calibration is not None and len(calibration) > 0:
             queries = Queries.of(calibration)
             truth = [str(t) for t in calibration.table["identity"]]
-            exclude: Sequence[int | None] | None = None
+            exclude: list[np.ndarray] | None = None
             source = "calibration rows"
         else:
+            groups = self.groups or PhotoGroups(np.arange(len(self.gallery.paths)), "photos")
             rows = self._loo_rows()
             picked = [self.positions["local"][r] for r in rows]
             queries = self.gallery.take(picked)
             truth = [self.local.identities[r] for r in rows]
-            exclude = picked
+            exclude = [groups.members(p) for p in picked]
             source = "gallery leave-one-out"
+            grouping = {"groups": groups.kind, "group_count": groups.count}
         step = stage_callback(progress, "calibration", len(queries.paths))
         verifiers = self._cross_fitted(truth) if exclude is not None else None
         tables, _, errors = self.tables(queries, exclude, step, verifiers)
         good = [i for i, e in enumerate(errors) if e is None]
         lookup = {name: c for c, name in enumerate(self.universe)}
-        # A photo whose identity has no other gallery photo (or none in the gallery) is new.
+        # A photo whose identity has no gallery photo outside its group (or none in the
+        # gallery at all) is new.
+        left = [counts[t] for t in truth]
+        if exclude is not None:
+            owners = np.asarray(self.local.identities)
+            local_rows = {p: r for r, p in enumerate(self.positions["local"])}
+            for i, t in enumerate(truth):
+                gone = engine_rows(exclude[i], local_rows)
+                left[i] -= int((owners[gone] == t).sum())
         own = np.asarray(
-            [
-                lookup[t] if t in lookup and (exclude is None or counts[t] >= 2) else -1
-                for t in truth
-            ],
+            [lookup[t] if t in lookup and n > 0 else -1 for t, n in zip(truth, left, strict=True)],
             np.int64,
         )
         known = [i for i in good if own[i] >= 0]
@@ -250,6 +263,7 @@ class FusedEngine:
             "pairs": len(pairs),
             "engines": list(self.engines),
             "weights": [round(w, 4) for w in self.fusion.weights],
+            **grouping,
         }
 
     def _cross_fitted(self, truth: Sequence[str]) -> tuple[list[PairVerifier], np.ndarray] | None:

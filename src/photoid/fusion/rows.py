@@ -1,17 +1,17 @@
-"""The local engines' part of the fused engine: answers with a gallery photo left out, and
+"""The local engines' part of the fused engine: answers with gallery photos left out, and
 which gallery row each engine's photo came from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
+from photoid.core import Identification
 from photoid.fusion.config import Queries
 from photoid.fusion.scores import ScoreTable
 from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_many
-from photoid.local.results import Identification
 
 Progress = Callable[[int], None]
 
@@ -19,12 +19,12 @@ Progress = Callable[[int], None]
 def local_answers(
     engine: LocalEngine,
     queries: Queries,
-    exclude: Sequence[int | None] | None,
+    exclude: Sequence[Collection[int]] | None,
     rows: dict[int, int],
     progress: Progress | None,
 ) -> tuple[list[Identification], list[str | None]]:
     """The local engine's answer to each query and each query's load error (None if read);
-    ``exclude[i]``: gallery position left out for query ``i`` (``rows``: position -> row)."""
+    ``exclude[i]``: gallery positions left out for query ``i`` (``rows``: position -> row)."""
     count = len(queries.paths)
     views = queries.viewpoints or [None] * count
     extracted = extract_many(
@@ -33,7 +33,7 @@ def local_answers(
     answers: list[Identification] = []
     errors: list[str | None] = []
     for i, result in enumerate(extracted):
-        left_out = None if exclude is None else exclude[i]
+        left_out = None if exclude is None else engine_rows(exclude[i], rows)
         if result.features is None:
             answers.append(Identification(queries.names[i], warning=result.error))
             errors.append(result.error)
@@ -44,13 +44,20 @@ def local_answers(
                     queries.names[i],
                     result.features,
                     view,
-                    exclude=None if left_out is None else rows.get(left_out),
+                    exclude=left_out,
                 )
             )
             errors.append(None)
         if progress is not None:
             progress(1)
     return answers, errors
+
+
+def engine_rows(positions: Collection[int], rows: dict[int, int]) -> np.ndarray:
+    """``(m,)`` int64 sorted rows of an engine holding the gallery ``positions`` it has
+    (``rows``: position -> row)."""
+    held = sorted(rows[p] for p in positions if p in rows)
+    return np.asarray(held, np.int64)
 
 
 def without_own(table: ScoreTable, own: np.ndarray) -> ScoreTable:

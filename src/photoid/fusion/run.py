@@ -3,7 +3,6 @@ rows the queries and its ``val`` rows, when it has them, the calibration queries
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -11,17 +10,16 @@ from typing import Literal
 
 import numpy as np
 
+from photoid.core import Candidate, Identification, Match
 from photoid.data.table import Dataset
 from photoid.decide.open_set import place_new_individual
+from photoid.decide.policy import parse_new_individual
 from photoid.deep.checkpoints import resolve_checkpoints
 from photoid.deep.engine import DeepEngine
 from photoid.errors import PhotoidError
 from photoid.evaluation.result import EvaluationResult
-from photoid.evaluation.run import score_answers, split_rows
-from photoid.fusion.config import FusedAnswers, FusedConfig, Queries
-from photoid.fusion.engine import FusedEngine
+from photoid.fusion.config import FusedAnswers, FusedConfig
 from photoid.local.config import LocalConfig
-from photoid.local.results import Candidate, Identification, Match
 from photoid.progress import StageProgress, stage_callback
 
 _EMPTY = np.zeros((0, 2), np.float32)
@@ -49,8 +47,9 @@ def load_deep(
 def decide(
     answers: FusedAnswers, insert_new: bool, k: int = 5
 ) -> tuple[list[list[str]], list[list[float]]]:
-    """Top-``k`` identities per query and the probability that each is right; with
-    ``insert_new``, ``new_individual`` is placed where it maximises expected MAP@k."""
+    """Top-``k`` identities per query and the probability that each is right, adding up to at
+    most 1 per query; with ``insert_new``, ``new_individual`` is placed where it maximises
+    expected MAP@k and the candidates share the known mass ``1 - P(new)``."""
     ranked = [[c.identity for c in a.candidates] for a in answers.answers]
     width = max([k, *(len(r) for r in ranked)])
     probabilities = np.zeros((len(ranked), width), np.float64)
@@ -97,44 +96,27 @@ def evaluate_fused(
     fused: FusedConfig | None = None,
     progress: StageProgress | None = None,
 ) -> EvaluationResult:
-    """Build the fused engine on the split's gallery, identify its queries, score the answers.
+    """The fused engine on a split (:func:`photoid.evaluation.engine_run.evaluate`): fitted on
+    the gallery rows, calibrated on the ``val`` rows where the split has them.
 
     ``new_threshold="auto"``: ``new_individual`` enters each top 5 where the calibrated
     probability of a new individual maximises expected MAP@5; None: never.
     """
-    gallery, queries = split_rows(dataset, split_column)
-    values = dataset.table[split_column]
-    calibration = dataset.subset((values == "val").to_numpy())
-    started = time.perf_counter()
-    engine = FusedEngine.build(
-        gallery,
-        local_config=config,
+    from photoid.engines.base import EngineOptions
+    from photoid.evaluation.engine_run import evaluate
+
+    models = () if model is None else ((model,) if isinstance(model, Path) else tuple(model))
+    options = EngineOptions(
+        local=config or LocalConfig(),
         cache_dir=cache_dir,
-        deep=load_deep(model, gallery, progress),
-        calibration=calibration if len(calibration) else None,
-        config=fused,
-        progress=progress,
+        models=models,
+        fused=fused or FusedConfig(),
     )
-    built = time.perf_counter()
-    answers = engine.identify(
-        Queries.of(queries), stage_callback(progress, "queries", len(queries))
-    )
-    finished = time.perf_counter()
-    predictions, probabilities = decide(answers, new_threshold == "auto")
-    result = score_answers(
-        "fused",
+    return evaluate(
         dataset,
         split_column,
-        queries,
-        answers.answers,
-        engine.local.identities,
-        predictions,
-        (started, built, finished),
-        engine.local.skipped,
-    )
-    new = answers.new_probability
-    return result.with_calibration(
-        probabilities,
-        [] if new is None else [float(v) for v in new],
-        dict(engine.calibration),
+        "fused",
+        options,
+        new_individual=parse_new_individual("never" if new_threshold is None else new_threshold),
+        progress=progress,
     )

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from photoid.core import Identification
 from photoid.deep.gallery import Gallery
-from photoid.local.results import Identification
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,13 @@ def global_table(
     vectors: np.ndarray,
     universe: Sequence[str],
     *,
-    exclude: np.ndarray | None = None,
+    exclude: Sequence[np.ndarray] | None = None,
     floor: float = -1.0,
     chunk: int = 256,
 ) -> ScoreTable:
     """Identity score = similarity of its most similar gallery photo, for ``(n, D)`` unit query
-    ``vectors``; ``exclude[i]``: gallery row left out for query ``i`` (-1: none). Identities
+    ``vectors``; ``exclude[i]``: ``(m,)`` int64 gallery rows left out for query ``i`` (a group
+    of dependent photos; empty: none). Identities
     with no photo in this gallery (or none left) score ``floor``. ``chunk`` queries at a time
     (a ``(chunk, N)`` similarity matrix in memory)."""
     n, width = vectors.shape[0], len(universe)
@@ -64,9 +65,8 @@ def global_table(
     for begin in range(0, n, chunk):
         sims = vectors[begin : begin + chunk] @ gallery.embeddings.T
         if exclude is not None:
-            rows = exclude[begin : begin + chunk]
-            hit = np.flatnonzero(rows >= 0)
-            sims[hit, rows[hit]] = -np.inf
+            for j, rows in enumerate(exclude[begin : begin + chunk]):
+                sims[j, rows] = -np.inf
         best = np.maximum.reduceat(sims[:, order], starts, axis=1)
         scores[begin : begin + chunk, ordered[starts]] = np.where(np.isfinite(best), best, floor)
     return ScoreTable(scores, ranks_of(scores))

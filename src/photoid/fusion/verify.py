@@ -24,17 +24,17 @@ def shortlist_scores(
     gallery: Gallery,
     universe: Sequence[str],
     candidates: np.ndarray,
-    exclude: np.ndarray | None = None,
+    exclude: Sequence[np.ndarray] | None = None,
 ) -> np.ndarray:
     """``(n, C)`` float64: for query ``i`` and each universe column where ``candidates[i]`` is
-    true, the best verifier probability over that identity's gallery photos (``exclude[i]``, a
-    gallery row, left out); 0 elsewhere."""
+    true, the best verifier probability over that identity's gallery photos (``exclude[i]``,
+    ``(m,)`` int64 gallery rows, left out); 0 elsewhere."""
     scores = np.zeros(candidates.shape, np.float64)
     owner = columns_of(universe, gallery.identities)
     for i in range(vectors.shape[0]):
         rows = np.flatnonzero(candidates[i][owner])
-        if exclude is not None and exclude[i] >= 0:
-            rows = rows[rows != exclude[i]]
+        if exclude is not None:
+            rows = rows[~np.isin(rows, exclude[i])]
         if rows.size == 0:
             continue
         query = np.repeat(vectors[i : i + 1], rows.size, axis=0)
@@ -69,10 +69,11 @@ def verifier_table(
     universe: Sequence[str],
     deep: ScoreTable,
     size: int,
-    exclude: np.ndarray | None = None,
+    exclude: Sequence[np.ndarray] | None = None,
 ) -> ScoreTable:
     """The verifier engine's table: query ``i`` is scored by ``models[model_of_query[i]]`` on
-    the identities the deep engine ranks among its ``size`` best."""
+    the identities the deep engine ranks among its ``size`` best (``exclude[i]``: gallery rows
+    left out)."""
     scores = np.zeros(deep.scores.shape, np.float64)
     candidates = deep.ranks < size
     for m, model in enumerate(models):
@@ -84,6 +85,6 @@ def verifier_table(
                 gallery,
                 universe,
                 candidates[mine],
-                None if exclude is None else exclude[mine],
+                None if exclude is None else [exclude[q] for q in mine.tolist()],
             )
     return ScoreTable(scores, ranks_of(scores))

@@ -9,11 +9,20 @@ from typing import Any
 
 import numpy as np
 
+from photoid.core import Identification
 from photoid.errors import PhotoidError
-from photoid.local.results import Identification
 from photoid.metrics import insert_new_individual
 
-CSV_COLUMNS = ("query", "rank", "identity", "score", "inliers", "gallery_image", "warning")
+CSV_COLUMNS = (
+    "query",
+    "rank",
+    "identity",
+    "score",
+    "probability",
+    "inliers",
+    "gallery_image",
+    "warning",
+)
 
 
 def answers_to_rows(answers: list[Identification]) -> list[dict[str, Any]]:
@@ -29,6 +38,7 @@ def answers_to_rows(answers: list[Identification]) -> list[dict[str, Any]]:
                     "rank": rank,
                     "identity": candidate.identity,
                     "score": round(candidate.score, 6),
+                    "probability": _maybe(candidate.probability),
                     "inliers": candidate.best.inliers,
                     "gallery_image": candidate.best.image,
                     "warning": "",
@@ -44,10 +54,12 @@ def answers_to_json(answers: list[Identification]) -> list[dict[str, Any]]:
             "query": a.query,
             "keypoints": a.keypoints,
             "warning": a.warning,
+            "new_probability": a.new_probability,
             "candidates": [
                 {
                     "identity": c.identity,
                     "score": c.score,
+                    "probability": c.probability,
                     "gallery_image": c.best.image,
                     "inliers": c.best.inliers,
                     "query_points": _rounded(c.best.query_points),
@@ -74,6 +86,11 @@ def write_answers(answers: list[Identification], out: Path) -> Path:
     else:
         raise PhotoidError(f"{out}: --out must end in .csv or .json")
     return out
+
+
+def _maybe(value: float | None) -> float | str:
+    """A probability rounded for the CSV; empty where the engine gives none."""
+    return "" if value is None else round(value, 6)
 
 
 def _rounded(points: np.ndarray) -> list[list[float]]:

@@ -1,73 +1,65 @@
-"""Build a gallery from a dataset and identify query files against it."""
+"""Identify query files with a fitted engine: one loaded from its folder, or one fitted on a
+gallery dataset for this call."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from photoid.core import Identification
 from photoid.data.table import load_dataset
-from photoid.deep.checkpoints import load_deep_engine
-from photoid.deep.engine import DeepEngine
-from photoid.deep.ensemble import Combine, DeepEnsemble
+from photoid.decide.policy import Prior
+from photoid.engines.base import Engine, EngineOptions
+from photoid.engines.fitting import fit_engine
+from photoid.engines.registry import METHODS
+from photoid.engines.store import load_engine
 from photoid.errors import PhotoidError
-from photoid.fusion import FusedEngine, Queries, load_deep, with_new_individual
-from photoid.local.config import LocalConfig
-from photoid.local.engine import LocalEngine
-from photoid.local.results import Identification
+from photoid.fusion.config import Queries
 from photoid.progress import stage_callback
 
-METHODS = ("local", "deep", "fused")
+__all__ = ["METHODS", "identify_files", "identify_with"]
+
+
+def identify_with(
+    engine: Engine,
+    queries: Sequence[Path],
+    progress: Callable[[str, int, int], None] | None = None,
+    prior: Prior = None,
+) -> list[Identification]:
+    """Each query's top 5 from a fitted engine, ``new_individual`` placed by its policy
+    (``prior``: the share of new individuals among these queries, see
+    :mod:`photoid.decide.policy`)."""
+    asked = Queries(list(queries), [str(q) for q in queries])
+    _, decided = engine.answer(asked, stage_callback(progress, "queries", len(queries)), prior)
+    return decided
 
 
 def identify_files(
-    gallery: Path,
+    gallery: Path | None,
     queries: list[Path],
     *,
     method: str = "local",
-    config: LocalConfig | None = None,
-    cache_dir: Path | None = None,
-    model: Path | Sequence[Path] | None = None,
-    tta: Sequence[str] = (),
-    ensemble: Combine = "mean",
+    options: EngineOptions | None = None,
+    engine: Path | None = None,
+    split_column: str | None = None,
+    prior: Prior = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Identification]:
-    """Every labelled row of the ``gallery`` dataset is the gallery; rank identities per query.
+    """Rank identities per query photo, best first, ``new_individual`` placed by the engine's
+    policy.
 
-    ``method`` ``local`` uses ``config`` and ``cache_dir``; ``deep`` needs ``model``: a
-    checkpoint from ``photoid train``, a run folder, a folder of fold runs, or several of these
-    (an ensemble combined by ``ensemble``, :mod:`photoid.deep.ensemble`); it takes ``tta`` views.
-    ``fused`` combines the local engine, colour and ``model`` when given
-    (:mod:`photoid.fusion`): scores are calibrated probabilities and ``new_individual`` is a
-    candidate where it maximises expected MAP@5.
+    ``engine``: a folder written by ``photoid fit`` (then ``gallery`` and ``method`` are not
+    used). Else ``method`` is fitted on the ``gallery`` dataset for this call: its
+    ``split_column``'s gallery rows (``val`` rows calibrate), or every labelled row without one.
     """
+    if engine is not None:
+        return identify_with(load_engine(engine), queries, progress, prior)
+    if gallery is None:
+        raise PhotoidError("give --engine FOLDER (from photoid fit) or --gallery DATASET")
     if method not in METHODS:
         raise PhotoidError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if method == "deep" and model is None:
+    options = options or EngineOptions()
+    if method == "deep" and not options.models:
         raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
-    dataset = load_dataset(gallery)
-    if method == "fused":
-        fused = FusedEngine.build(
-            dataset,
-            local_config=config,
-            cache_dir=cache_dir,
-            deep=load_deep(model, dataset, progress),
-            progress=progress,
-        )
-        asked = Queries(list(queries), [str(q) for q in queries])
-        found = fused.identify(asked, stage_callback(progress, "queries", len(queries)))
-        return with_new_individual(found)
-
-    engine: LocalEngine | DeepEngine | DeepEnsemble
-    if model is not None and method == "deep":
-        engine = load_deep_engine(
-            [model] if isinstance(model, Path) else model,
-            dataset,
-            tta=tta,
-            ensemble=ensemble,
-            progress=stage_callback(progress, "gallery", len(dataset)),
-        )
-    else:
-        engine = LocalEngine.from_dataset(
-            dataset, config, cache_dir, stage_callback(progress, "gallery", len(dataset))
-        )
-    return engine.identify(queries, progress=stage_callback(progress, "queries", len(queries)))
+    fitted, _ = fit_engine(load_dataset(gallery), method, options, split_column, progress)
+    return identify_with(fitted, queries, progress, prior)

@@ -7,24 +7,26 @@ Gallery descriptors live in one faiss index; a query's descriptors vote for gall
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from photoid.core import Box, Candidate, Identification, Match
 from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
 from photoid.local.cache import FeatureCache
 from photoid.local.config import LocalConfig
-from photoid.local.extraction import Box, Extracted, extract_many
+from photoid.local.extraction import Extracted, extract_many
 from photoid.local.features import Features, get_detector
 from photoid.local.index import DescriptorIndex
-from photoid.local.results import Candidate, Identification, Match
 from photoid.local.scoring import identity_scores
 from photoid.local.verify import Correspondences, one_to_one, ransac_inliers, ratio_matches
 from photoid.local.voting import image_votes, lnbnn_weights
 
 Progress = Callable[[int], None]
+# A query descriptor's neighbours rarely hold more than a few keypoints of one gallery image.
+_DEPTH = 16
 
 
 class LocalEngine:
@@ -162,6 +164,14 @@ class LocalEngine:
     def __len__(self) -> int:
         return len(self.images)
 
+    def drop_descriptors(self) -> None:
+        """Forget the gallery's per-photo descriptors once leave-one-out queries are done (LNBNN
+        verification needs only keypoint positions; the index keeps the descriptors)."""
+        if self.config.matching != "lnbnn":
+            return
+        self._keep_descriptors = False
+        self._features = [self._stored(features) for features in self._features]
+
     # -- identification -------------------------------------------------------------------
 
     def identify(
@@ -198,21 +208,19 @@ class LocalEngine:
         name: str,
         features: Features,
         viewpoint: str | None = None,
-        exclude: int | None = None,
+        exclude: int | Collection[int] | None = None,
     ) -> Identification:
-        """Identify one query from its features; ``exclude`` leaves one gallery image out."""
+        """Identify one query from its features; ``exclude``: gallery image rows (one or
+        several, e.g. a group of near-duplicates) left out as if never added."""
         if len(features) == 0:
             return Identification(name, warning="no keypoints found in the image")
         if len(self) == 0:
             return Identification(name, keypoints=len(features), warning="the gallery is empty")
         k = self.config.knn
-        distances, owners, keypoints = self.index.search(
-            features.descriptors, k + 1 + (1 if exclude is not None else 0)
-        )
-        if exclude is not None:
-            distances, owners, keypoints = _drop_owner(distances, owners, keypoints, exclude, k + 1)
+        left_out = _rows(exclude)
+        distances, owners, keypoints = self._neighbours(features.descriptors, k + 1, left_out)
         weights = lnbnn_weights(distances, k)
-        allowed = self._allowed(viewpoint, exclude)
+        allowed = self._allowed(viewpoint, left_out)
         votes = image_votes(weights, owners, len(self), allowed)
         ranked = np.argsort(-votes, kind="stable")[: self.config.shortlist]
         shortlist = ranked[votes[ranked] > 0]
@@ -228,14 +236,37 @@ class LocalEngine:
             name, self._rank(image_scores, matches, allowed), keypoints=len(features)
         )
 
-    def _allowed(self, viewpoint: str | None, exclude: int | None) -> np.ndarray | None:
+    def _neighbours(
+        self, descriptors: np.ndarray, keep: int, left_out: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ``keep`` nearest neighbours of each descriptor among the images not in
+        ``left_out``. A left-out image may hold many of a descriptor's neighbours (a group of
+        near-duplicates holds most), so the rows left short are searched again, deeper, down
+        to ``_DEPTH`` neighbours per left-out image; rows still short keep missing neighbours."""
+        if left_out.size == 0:
+            return self.index.search(descriptors, keep)
+        limit = min(self.index.size, keep + _DEPTH * left_out.size)
+        depth = min(limit, keep + left_out.size)
+        rows = np.arange(descriptors.shape[0])
+        out = _drop_owner(*self.index.search(descriptors, depth), left_out, keep)
+        while True:
+            short = rows[(out[1][rows] < 0).any(axis=1)]
+            if short.size == 0 or depth >= limit:
+                return out
+            depth = min(limit, 4 * depth)
+            deeper = _drop_owner(*self.index.search(descriptors[short], depth), left_out, keep)
+            for mine, theirs in zip(out, deeper, strict=True):
+                mine[short] = theirs
+            rows = short
+
+    def _allowed(self, viewpoint: str | None, left_out: np.ndarray) -> np.ndarray | None:
         allowed: np.ndarray | None = None
         if self.config.viewpoint_aware and viewpoint is not None:
             views = np.array([v is None or v == viewpoint for v in self.viewpoints])
             allowed = views if views.any() else None
-        if exclude is not None:
+        if left_out.size:
             allowed = np.ones(len(self), bool) if allowed is None else allowed.copy()
-            allowed[exclude] = False
+            allowed[left_out] = False
         return allowed
 
     def _verify(
@@ -305,11 +336,24 @@ def _clean(viewpoint: object) -> str | None:
     return text or None
 
 
+def _rows(exclude: int | Collection[int] | None) -> np.ndarray:
+    """``(m,)`` int64 sorted distinct gallery rows of ``exclude`` (none: empty)."""
+    if exclude is None:
+        return np.zeros(0, np.int64)
+    values = [exclude] if isinstance(exclude, int | np.integer) else list(exclude)
+    return np.unique(np.asarray(values, np.int64))
+
+
 def _drop_owner(
-    distances: np.ndarray, owners: np.ndarray, keypoints: np.ndarray, exclude: int, keep: int
+    distances: np.ndarray,
+    owners: np.ndarray,
+    keypoints: np.ndarray,
+    exclude: int | np.ndarray,
+    keep: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Remove neighbours owned by ``exclude`` from each row, keeping the first ``keep`` others."""
-    dropped = owners == exclude
+    """Remove neighbours owned by ``exclude`` (one gallery row or an array of them) from each
+    row, keeping the first ``keep`` others (missing: distance inf, owner and keypoint -1)."""
+    dropped = np.isin(owners, exclude)
     order = np.argsort(dropped, axis=1, kind="stable")[:, :keep]
     distances = np.take_along_axis(distances, order, axis=1)
     owners = np.take_along_axis(owners, order, axis=1)

@@ -7,13 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.errors import ImageLoadError
 from photoid.local.cache import FeatureCache, cache_key, content_hash
 from photoid.local.config import LocalConfig
 from photoid.local.features import Features, extract
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)

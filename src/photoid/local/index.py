@@ -17,6 +17,7 @@ import faiss
 import numpy as np
 
 from photoid.local.config import IndexKind
+from photoid.search.faiss_state import index_state, restore_index
 
 _MAX_LISTS = 4096
 
@@ -48,6 +49,12 @@ class DescriptorIndex:
         self._approximate = False
         self.owners = np.zeros(0, np.int64)
         self.keypoints = np.zeros(0, np.int64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return index_state(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(restore_index(state))
 
     @property
     def size(self) -> int:

@@ -1,6 +1,7 @@
 """Evaluation metrics, pure numpy: MAP@k, top-k accuracy, open-set (new individual) metrics and
 calibration (ECE, reliability curve, Brier score)."""
 
+from photoid.core import NEW_INDIVIDUAL
 from photoid.metrics.calibration import (
     ReliabilityCurve,
     brier_score,
@@ -8,7 +9,6 @@ from photoid.metrics.calibration import (
     reliability_curve,
 )
 from photoid.metrics.openset import (
-    NEW_INDIVIDUAL,
     ThresholdSweep,
     balanced_accuracy_known,
     balanced_accuracy_new,

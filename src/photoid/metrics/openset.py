@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from photoid.core import NEW_INDIVIDUAL
 from photoid.metrics.ranking import (
     Label,
     Labels,
@@ -27,7 +28,6 @@ from photoid.metrics.ranking import (
     precision_at_first_match,
 )
 
-NEW_INDIVIDUAL = "new_individual"
 BEST_TOLERANCE = 1e-12  # MAP values closer than this count as equal when choosing a threshold
 
 

@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 
 from photoid.errors import PhotoidError
+from photoid.search.faiss_state import index_state, restore_index
 
 Kind = Literal["auto", "exact", "hnsw", "ivf"]
 
@@ -32,6 +33,12 @@ class VectorIndex:
         self._index: Any = faiss.IndexFlatIP(dim)
         self._approximate = False
         self.ids = np.zeros(0, np.int64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return index_state(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(restore_index(state))
 
     @property
     def size(self) -> int:

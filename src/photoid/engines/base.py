@@ -1,0 +1,196 @@
+"""The engine contract: fit on a gallery, identify photos, save to a folder, load from it.
+
+Every identification method (local features, deep embeddings, their fusion, and the engines to
+come) is one :class:`Engine` subclass registered by name in :mod:`photoid.engines.registry`.
+Commands, the benchmark and the catalog ask engines only through this contract:
+
+- :meth:`Engine.fit` builds the gallery from a dataset's labelled rows, calibrates, and fits the
+  new-individual policy (on ``calibration`` rows when given, else on the gallery itself);
+- :meth:`Engine.identify` ranks the gallery's identities for each query photo: one
+  :class:`photoid.core.Identification` per photo, candidates best first with their raw score,
+  their calibrated probability where the engine has one, and the evidence (a gallery photo and
+  matched keypoints);
+- :meth:`Engine.answer` applies the fitted policy: ``new_individual`` enters the top 5 where it
+  belongs;
+- :func:`photoid.engines.store.save_engine` / :func:`photoid.engines.store.load_engine` keep a
+  fitted engine in a folder.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from photoid.core import Identification
+from photoid.data.table import Dataset
+from photoid.decide.policy import NewIndividualPolicy, NewIndividualSetting, Prior
+from photoid.errors import PhotoidError
+from photoid.fusion.config import FusedConfig, Queries
+from photoid.local.config import LocalConfig
+
+StageProgress = Callable[[str, int, int], None]
+Combine = Literal["mean", "concat"]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Everything an engine may be built with; each engine reads what concerns it.
+
+    ``local``: local-feature settings; ``cache_dir``: the feature cache (features keyed by image
+    content, so refitting extracts only new photos); ``models``: deep checkpoints or run
+    folders (several: an ensemble combined by ``ensemble``); ``tta``: test-time views of the
+    deep engine; ``fused``: the fused engine's settings; ``new_individual``: the policy to fit.
+    """
+
+    local: LocalConfig = field(default_factory=LocalConfig)
+    cache_dir: Path | None = None
+    models: tuple[Path, ...] = ()
+    tta: tuple[str, ...] = ()
+    ensemble: Combine = "mean"
+    aggregate: Literal["max", "centroid"] = "max"
+    fused: FusedConfig = field(default_factory=FusedConfig)
+    new_individual: NewIndividualSetting = field(default_factory=NewIndividualSetting)
+
+    def describe(self) -> dict[str, Any]:
+        """The options as plain JSON data (saved with a fitted engine)."""
+        return {
+            "local": self.local.to_dict(),
+            "models": [str(m) for m in self.models],
+            "tta": list(self.tta),
+            "ensemble": self.ensemble,
+            "aggregate": self.aggregate,
+            "fused": {
+                k: list(v) if isinstance(v, tuple) else v for k, v in self.fused.__dict__.items()
+            },
+            "new_individual": str(self.new_individual),
+            "new_prior": self.new_individual.prior,
+        }
+
+
+class Engine(ABC):
+    """One identification method. Subclasses set :attr:`method` and implement
+    :meth:`_fit_gallery`, :meth:`identify`, :meth:`_fit_policy` and :attr:`identities`."""
+
+    method: ClassVar[str]
+    """The name the registry knows the engine by (``--method``)."""
+    calibrated: ClassVar[bool] = False
+    """Whether candidates carry calibrated probabilities and rankings P(new)."""
+
+    def __init__(self, options: EngineOptions | None = None) -> None:
+        self.options = options or EngineOptions()
+        self.policy = NewIndividualPolicy.never()
+        self.calibration: dict[str, Any] = {}
+        self.skipped: list[str] = []
+
+    # -- the contract -----------------------------------------------------------------------
+
+    def fit(
+        self,
+        gallery: Dataset,
+        *,
+        calibration: Dataset | None = None,
+        progress: StageProgress | None = None,
+    ) -> Engine:
+        """Build the gallery from ``gallery``'s labelled rows, calibrate, and fit the
+        new-individual policy of :attr:`options` (on ``calibration`` rows when given)."""
+        held_out = calibration if calibration is not None and len(calibration) else None
+        self._fit_gallery(gallery, held_out, progress)
+        setting = self.options.new_individual
+        if setting.mode == "never":
+            self.policy = NewIndividualPolicy.never()
+        elif setting.mode == "threshold" and setting.threshold is not None:
+            self.policy = NewIndividualPolicy.fixed(setting.threshold)
+        else:
+            self.policy = replace(
+                self._fit_policy(gallery, held_out, progress), prior=setting.prior
+            )
+        return self
+
+    @abstractmethod
+    def identify(
+        self, queries: Queries, progress: Callable[[int], None] | None = None
+    ) -> list[Identification]:
+        """Rank the gallery's identities for each query photo, best first."""
+
+    def answer(
+        self,
+        queries: Queries,
+        progress: Callable[[int], None] | None = None,
+        prior: Prior = None,
+    ) -> tuple[list[Identification], list[Identification]]:
+        """The rankings of :meth:`identify` and the same with the policy applied (top 5,
+        ``new_individual`` inserted where it belongs; ``prior``: the share of new individuals
+        among these queries, for calibrated engines, see :mod:`photoid.decide.policy`)."""
+        rankings = self.identify(queries, progress)
+        return rankings, self.decide(rankings, queries.species, prior)
+
+    def decide(
+        self,
+        rankings: Sequence[Identification],
+        species: Sequence[Any] | None = None,
+        prior: Prior = None,
+    ) -> list[Identification]:
+        """Apply the fitted new-individual policy to rankings."""
+        kinds = None if species is None else [_text(s) for s in species]
+        return self.policy.decide(rankings, kinds, prior=prior)
+
+    def add(
+        self,
+        photos: Queries,
+        identities: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Add labelled photos to a fitted gallery without refitting (a catalog growing as
+        reviewers confirm identities); returns how many were added. Calibration and policy are
+        not refitted. Engines that cannot grow say so."""
+        raise PhotoidError(
+            f"the {self.method} engine cannot add photos to its gallery: fit it again "
+            "(`photoid fit` reuses the cached features of the photos it already had)"
+        )
+
+    def left_out(
+        self,
+        photos: Queries,
+        rows: Sequence[int],
+        excluded: Sequence[Collection[int]] | None = None,
+        top: int | None = None,
+    ) -> list[Identification]:
+        """Gallery photos ranked against the rest of the gallery, as a new photo would be:
+        ``photos[i]`` is the photo at gallery position ``rows[i]``, asked with the positions
+        ``excluded[i]`` (default: ``rows[i]`` alone; a whole encounter or cluster of
+        near-duplicates, where photos depend on each other) left out of the gallery."""
+        raise PhotoidError(f"the {self.method} engine cannot rank its gallery against itself")
+
+    @property
+    @abstractmethod
+    def identities(self) -> list[str]:
+        """The identity of each gallery photo, in gallery order."""
+
+    @property
+    def images(self) -> list[str]:
+        """The name of each gallery photo, in gallery order."""
+        return []
+
+    # -- what subclasses implement ----------------------------------------------------------
+
+    @abstractmethod
+    def _fit_gallery(
+        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
+    ) -> None:
+        """Build the gallery (and calibrate, where the engine does)."""
+
+    @abstractmethod
+    def _fit_policy(
+        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
+    ) -> NewIndividualPolicy:
+        """The ``auto`` new-individual policy of this engine."""
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None

@@ -1,0 +1,122 @@
+"""The deep metric-learning engine under the engine contract: one trained embedder or an
+ensemble (:mod:`photoid.deep`), cosine similarity per identity. Scores are cosine similarities,
+so the new-individual policy is a score threshold fitted for MAP@5."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+
+from photoid.core import Candidate, Identification, Match
+from photoid.data.table import Dataset
+from photoid.decide.policy import NewIndividualPolicy, fit_threshold_policy
+from photoid.deep.checkpoints import load_deep_engine
+from photoid.deep.engine import DeepEngine
+from photoid.deep.ensemble import DeepEnsemble
+from photoid.engines.base import Engine, StageProgress
+from photoid.engines.local import _cell, _species
+from photoid.errors import PhotoidError
+from photoid.fusion.config import Queries
+from photoid.progress import stage_callback
+
+
+class DeepEmbeddings(Engine):
+    """A model trained with ``photoid train`` (or several, combined by ``ensemble``)."""
+
+    method = "deep"
+
+    def _fit_gallery(
+        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
+    ) -> None:
+        if not self.options.models:
+            raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
+        self.engine: DeepEngine | DeepEnsemble = load_deep_engine(
+            list(self.options.models),
+            gallery,
+            tta=self.options.tta,
+            aggregate=self.options.aggregate,
+            ensemble=self.options.ensemble,
+            progress=stage_callback(progress, "gallery", len(gallery)),
+        )
+        self.skipped = list(self.engine.skipped)
+
+    def identify(
+        self, queries: Queries, progress: Callable[[int], None] | None = None
+    ) -> list[Identification]:
+        return self.engine.identify(
+            queries.paths, bboxes=queries.bboxes, names=queries.names, progress=progress, top=6
+        )
+
+    def add(
+        self,
+        photos: Queries,
+        identities: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        added = self.engine.add(
+            photos.paths, identities, bboxes=photos.bboxes, names=photos.names, progress=progress
+        )
+        self.skipped = list(self.engine.skipped)
+        return added
+
+    def left_out(
+        self,
+        photos: Queries,
+        rows: Sequence[int],
+        excluded: Sequence[Collection[int]] | None = None,
+        top: int | None = None,
+    ) -> list[Identification]:
+        """Ranked from the stored embeddings (``photos`` give the names); one photo left out
+        each: a group in ``excluded`` is refused rather than half honoured."""
+        if excluded is not None and any(set(e) - {r} for e, r in zip(excluded, rows, strict=True)):
+            raise PhotoidError("the deep engine leaves out one photo at a time")
+        ranked, scores = self.engine.leave_one_out(top or 6)
+        return [
+            Identification(
+                photos.names[i],
+                [
+                    Candidate(name, float(score), Match.photo(""))
+                    for name, score in zip(ranked[row], scores[row].tolist(), strict=False)
+                ],
+            )
+            for i, row in enumerate(rows)
+        ]
+
+    @property
+    def identities(self) -> list[str]:
+        return self.engine.identities
+
+    @property
+    def images(self) -> list[str]:
+        return self.engine.images
+
+    def _fit_policy(
+        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
+    ) -> NewIndividualPolicy:
+        counts = Counter(self.identities)
+        if calibration is not None:
+            asked = Queries.of(calibration)
+            rankings = self.identify(asked)
+            truth = [str(t) for t in calibration.table["identity"]]
+            return fit_threshold_policy(
+                truth, rankings, counts, _species(asked), left_out=False, source="val"
+            )
+        ranked, scores = self.engine.leave_one_out(6)
+        images = self.images
+        rankings = [
+            Identification(
+                images[i],
+                [
+                    Candidate(name, float(score), Match.photo(""))
+                    for name, score in zip(names, scores[i].tolist(), strict=False)
+                ],
+            )
+            for i, names in enumerate(ranked)
+        ]
+        by_image = dict(
+            zip(gallery.table["image"].astype(str), gallery.cells("species") or [], strict=False)
+        )
+        species = [_cell(by_image.get(name)) for name in images] if by_image else None
+        return fit_threshold_policy(
+            list(self.identities), rankings, counts, species, left_out=True, source="gallery"
+        )

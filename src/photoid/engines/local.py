@@ -1,0 +1,156 @@
+"""The local-feature engine under the engine contract (RootSIFT keypoints, LNBNN votes,
+geometric verification; :mod:`photoid.local`). Scores are raw (summed verified votes), so the
+new-individual policy is a score threshold fitted for MAP@5."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from photoid.core import Identification
+from photoid.data.table import Dataset
+from photoid.decide.policy import NewIndividualPolicy, fit_threshold_policy
+from photoid.engines.base import Engine, StageProgress
+from photoid.engines.leave_out import left_out_rows
+from photoid.fusion.config import Queries
+from photoid.local.engine import LocalEngine
+from photoid.local.extraction import extract_many
+from photoid.progress import stage_callback
+
+POLICY_QUERIES = 150
+"""Gallery photos left out and asked when the policy is fitted on the gallery itself."""
+
+
+class LocalFeatures(Engine):
+    """Keypoint matching; needs no trained weights and runs on CPU."""
+
+    method = "local"
+
+    def _fit_gallery(
+        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
+    ) -> None:
+        # Six candidates, so that a query playing a new individual still has five.
+        config = self.options.local.with_overrides(top=max(self.options.local.top, 6))
+        fit_on_gallery = calibration is None and self.options.new_individual.mode == "auto"
+        self.engine = LocalEngine.from_dataset(
+            gallery,
+            config,
+            self.options.cache_dir,
+            stage_callback(progress, "gallery", len(gallery)),
+            keep_descriptors=fit_on_gallery,
+        )
+        self.skipped = list(self.engine.skipped)
+
+    def identify(
+        self, queries: Queries, progress: Callable[[int], None] | None = None
+    ) -> list[Identification]:
+        return self.engine.identify(
+            queries.paths,
+            bboxes=queries.bboxes,
+            viewpoints=queries.viewpoints,
+            names=queries.names,
+            progress=progress,
+        )
+
+    def add(
+        self,
+        photos: Queries,
+        identities: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        added = self.engine.add(
+            photos.paths,
+            identities,
+            bboxes=photos.bboxes,
+            viewpoints=photos.viewpoints,
+            names=photos.names,
+            progress=progress,
+        )
+        self.skipped = list(self.engine.skipped)
+        return added
+
+    def left_out(
+        self,
+        photos: Queries,
+        rows: Sequence[int],
+        excluded: Sequence[Collection[int]] | None = None,
+        top: int | None = None,
+    ) -> list[Identification]:
+        engine = self.engine
+        extracted = extract_many(
+            photos.paths, photos.bboxes or [None] * len(rows), engine.config, engine.cache
+        )
+        views = photos.viewpoints or [None] * len(rows)
+        out = []
+        for i, (row, result) in enumerate(zip(rows, extracted, strict=True)):
+            name = photos.names[i]
+            if result.features is None:
+                out.append(Identification(name, warning=result.error))
+                continue
+            gone = [row] if excluded is None else excluded[i]
+            answer = engine.identify_features(name, result.features, _cell(views[i]), gone)
+            out.append(
+                answer if top is None else replace(answer, candidates=answer.candidates[:top])
+            )
+        return out
+
+    @property
+    def identities(self) -> list[str]:
+        return self.engine.identities
+
+    @property
+    def images(self) -> list[str]:
+        return self.engine.images
+
+    def _fit_policy(
+        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
+    ) -> NewIndividualPolicy:
+        counts = Counter(self.identities)
+        if calibration is not None:
+            asked = Queries.of(calibration)
+            rankings = self.identify(
+                asked, stage_callback(progress, "calibration", len(asked.paths))
+            )
+            truth = [str(t) for t in calibration.table["identity"]]
+            species = _species(asked)
+            return fit_threshold_policy(
+                truth, rankings, counts, species, left_out=False, source="val"
+            )
+        rows = left_out_rows(len(self.identities), POLICY_QUERIES, self.options.fused.seed)
+        features = self.engine.gallery_features
+        step = stage_callback(progress, "calibration", len(rows))
+        rankings = []
+        for row in rows:
+            rankings.append(
+                self.engine.identify_features(
+                    self.engine.images[row], features[row], self.engine.viewpoints[row], row
+                )
+            )
+            if step is not None:
+                step(1)
+        truth = [self.identities[r] for r in rows]
+        species_by_image = dict(
+            zip(gallery.table["image"].astype(str), gallery.cells("species") or [], strict=False)
+        )
+        species = (
+            [_cell(species_by_image.get(self.engine.images[r])) for r in rows]
+            if species_by_image
+            else None
+        )
+        self.engine.drop_descriptors()
+        return fit_threshold_policy(
+            truth, rankings, counts, species, left_out=True, source="gallery"
+        )
+
+
+def _species(queries: Queries) -> list[str | None] | None:
+    return None if queries.species is None else [_cell(s) for s in queries.species]
+
+
+def _cell(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value).strip() or None
