@@ -128,6 +128,7 @@ def build_demo_catalog(
     reviewer ``demo`` with a new random password (returned; printed by ``photoid demo``)."""
     from photoid.catalog.gallery import CatalogGallery
     from photoid.catalog.matching import MatchWorker, enqueue_encounter
+    from photoid.service.settings import ENGINE_DIR
 
     gallery, queries = split_rows(dataset, split_column)
     data_dir = out / "catalog"
@@ -149,7 +150,8 @@ def build_demo_catalog(
             images += added
             if step is not None:
                 step(1)
-        worker = MatchWorker(catalog, CatalogGallery.build(catalog), name="demo")
+        catalog_gallery = CatalogGallery.build(catalog, folder=data_dir / ENGINE_DIR)
+        worker = MatchWorker(catalog, catalog_gallery, name="demo")
         step = stage_callback(progress, "Ranking candidates", len(queries))
         while worker.run_once() is not None:
             if step is not None:

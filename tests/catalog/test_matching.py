@@ -86,11 +86,13 @@ def _upload(catalog: Catalog, synth: Path, identity: str) -> int:
 
 
 def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record how many images each call of the local engine's feature extraction gets."""
+    """Record how many images each call of the local engine's feature extraction gets (calls
+    with none, as when an empty engine is started, extract nothing and are not recorded)."""
     calls: list[int] = []
 
     def counting(paths: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(len(paths))
+        if len(paths):
+            calls.append(len(paths))
         return extract_many(paths, *args, **kwargs)
 
     monkeypatch.setattr(local_engine, "extract_many", counting)
@@ -121,7 +123,7 @@ def test_upload_is_matched_then_decided_into_the_gallery_without_rebuild(
     catalog = imported
     calls = _count_extractions(monkeypatch)
     gallery = CatalogGallery.build(catalog, config=CONFIG, cache_dir=cache)
-    assert (len(gallery), len(gallery.engine), calls) == (24, 24, [24])
+    assert (len(gallery), len(gallery.engine.images), calls) == (24, 24, [24])
     encounter_id = _upload(catalog, synth, "striped_0004")
     query = _query_image(catalog, encounter_id)
     job = enqueue_encounter(catalog, encounter_id)
@@ -143,7 +145,7 @@ def test_upload_is_matched_then_decided_into_the_gallery_without_rebuild(
     calls.clear()
     report = gallery.sync(catalog)
     assert (report.added, report.relabelled, report.dropped) == (1, 0, 0)
-    assert (len(gallery.engine), calls) == (25, [1])
+    assert (len(gallery.engine.images), calls) == (25, [1])
     assert gallery.owner(query.id) == "striped_0004"
     # Undo detaches it again; merge relabels; neither extracts anything.
     undo(catalog, history(catalog, limit=1)[0].id)
@@ -151,7 +153,7 @@ def test_upload_is_matched_then_decided_into_the_gallery_without_rebuild(
     assert gallery.owner(query.id) is None
     merge_individuals(catalog, "striped_0001", "striped_0004")
     assert gallery.sync(catalog) == SyncReport(0, 4, 0)
-    assert calls == [1] and len(gallery.engine) == 25
+    assert calls == [1] and len(gallery.engine.images) == 25
     enqueue_encounter(catalog, encounter_id)
     assert worker.run_once() is not None
     assert _ranked_codes(catalog, query.id)[0] == "striped_0001"
@@ -258,7 +260,7 @@ def test_deep_engine_gallery_stores_best_image_without_keypoints(
 ) -> None:
     catalog = imported
     gallery = CatalogGallery.build(catalog, checkpoint=random_checkpoint(tmp_path / "m.ckpt"))
-    assert (gallery.name, len(gallery), len(gallery.engine)) == ("deep", 24, 24)
+    assert (gallery.name, len(gallery), len(gallery.engine.images)) == ("deep", 24, 24)
     # The same photo uploaded again embeds identically: its source is rank 1 (cosine 1).
     source = images_of(catalog, "finned_0005")[1]
     data = catalog.store.path(source.file).read_bytes()

@@ -16,8 +16,8 @@ from photoid.cli.app import app
 from photoid.data.synth import generate
 from photoid.data.table import load_dataset
 from photoid.models import Embedder
+from photoid.models.embedder import embedder_config
 from photoid.train.config import resolve_config
-from photoid.train.module import embedder_config
 
 
 def _checkpoint(path: Path, seed: int) -> Path:

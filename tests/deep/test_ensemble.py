@@ -14,12 +14,12 @@ from photoid.data.synth import generate
 from photoid.deep import DeepEngine
 from photoid.deep.checkpoints import load_deep_engine, resolve_checkpoints, run_checkpoint
 from photoid.deep.ensemble import DeepEnsemble, concatenate_embeddings, mean_identity_scores
-from photoid.deep.gallery import Gallery
 from photoid.errors import PhotoidError
 from photoid.models import Embedder
+from photoid.models.embedder import embedder_config
 from photoid.search import IdentityRanking
+from photoid.search.gallery import Gallery
 from photoid.train.config import resolve_config
-from photoid.train.module import embedder_config
 
 
 def _unit(*degrees: float) -> np.ndarray:

@@ -22,8 +22,8 @@ from photoid.deep.pseudo_label import (
 )
 from photoid.errors import DatasetError, PhotoidError
 from photoid.models import Embedder
+from photoid.models.embedder import embedder_config
 from photoid.train.config import resolve_config
-from photoid.train.module import embedder_config
 
 EMPTY = np.zeros((0, 2), np.float32)
 

@@ -23,8 +23,8 @@ from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
 from photoid.local.config import LocalConfig
 from photoid.models import Embedder
+from photoid.models.embedder import embedder_config
 from photoid.train.config import resolve_config
-from photoid.train.module import embedder_config
 
 
 def _checkpoint(path: Path) -> Path:

@@ -17,8 +17,8 @@ from photoid.deep.auto_threshold import fit_gallery_threshold, fit_query_thresho
 from photoid.evaluation import evaluate_deep
 from photoid.metrics import NEW_INDIVIDUAL
 from photoid.models import Embedder
+from photoid.models.embedder import embedder_config
 from photoid.train.config import resolve_config
-from photoid.train.module import embedder_config
 
 
 def _checkpoint(path: Path, seed: int) -> Path:

@@ -282,6 +282,11 @@ def test_config_is_checked(fields: dict[str, Any]) -> None:
         FusedConfig(**fields)
 
 
+def test_near_duplicate_is_a_similarity() -> None:
+    with pytest.raises(PhotoidError, match="near_duplicate is a cosine similarity"):
+        FusedConfig(near_duplicate=1.5)
+
+
 def test_no_model_means_no_deep_engine(dataset: Dataset) -> None:
     assert load_deep(None, dataset) is None
 

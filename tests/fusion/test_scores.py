@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from photoid.core import Candidate, Identification, Match
-from photoid.deep.gallery import Gallery
 from photoid.fusion.scores import ScoreTable, answer_table, columns_of, global_table, ranks_of
+from photoid.search.gallery import Gallery
 
 UNIVERSE = ["a", "b", "c"]
 _EMPTY = np.zeros((0, 2), np.float32)

@@ -23,6 +23,7 @@ from photoid.catalog import (
     list_jobs,
     record_candidates,
 )
+from photoid.catalog.matching import enqueue_sync
 from photoid.service.app import create_app
 from photoid.service.settings import SECRET_FILE, Settings
 
@@ -325,6 +326,25 @@ def test_started_worker_runs_the_upload_match_job(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, list_jobs(app.state.catalog)
             time.sleep(0.1)
     assert app.state.worker is not None and not app.state.worker.running
+
+
+def test_worker_keeps_its_gallery_in_the_data_folder_across_restarts(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", start_worker=True)
+    app = create_app(settings)
+    image = seed_individual(app.state.catalog, "ID-A", 1)
+    with TestClient(app):
+        assert not app.state.worker.gallery.restored  # first start: nothing saved yet
+        enqueue_sync(app.state.catalog)
+        deadline = time.monotonic() + 20
+        while job_counts(app.state.catalog)["done"] < 1:
+            assert time.monotonic() < deadline, list_jobs(app.state.catalog)
+            time.sleep(0.1)
+    assert (settings.engine_dir / "gallery.json").is_file()
+    again = create_app(settings)
+    with TestClient(again):
+        gallery = again.state.worker.gallery
+        assert gallery.restored and gallery.sync(again.state.catalog).added == 0
+        assert gallery.members() == {image: "ID-A"}
 
 
 def test_body_without_length_is_cut_off_past_the_limit(service: Service) -> None:

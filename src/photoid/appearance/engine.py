@@ -1,5 +1,5 @@
 """Colour histograms of labelled photos in a faiss index, ranked per identity like the deep
-engine's embeddings (:class:`photoid.deep.gallery.Gallery`)."""
+engine's embeddings (:class:`photoid.search.gallery.Gallery`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from photoid.appearance.descriptor import BINS, colour_histogram
 from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
-from photoid.deep.gallery import Gallery
-from photoid.deep.vector_engine import VectorEngine
 from photoid.errors import ImageLoadError
+from photoid.search.gallery import Gallery
+from photoid.search.vector_engine import VectorEngine
 
 
 class ColourEngine(VectorEngine):

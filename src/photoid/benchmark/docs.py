@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from photoid.errors import PhotoidError
+from photoid.files import atomic_open
 
 BEGIN = "<!-- photoid benchmark: begin -->"
 END = "<!-- photoid benchmark: end -->"
@@ -49,16 +48,10 @@ def _read(path: Path) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, newlines as given) to a temporary file beside ``path``, then rename
-    it over ``path``: readers see the old file or the new one, never half of it."""
+    """Write ``text`` (UTF-8, newlines as given) whole or not at all
+    (:func:`photoid.files.atomic_open`)."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with atomic_open(path, binary=False) as out:
+            out.write(text)
     except OSError as exc:
         raise PhotoidError(f"{path}: cannot write there ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -4,9 +4,10 @@ Leave-one-out over photos that are not independent (frames of one video, a burst
 sighting) learns from near-duplicates: every engine looks almost perfect. A calibration query
 is honest only when the photos taken with it are left out too. A photo's group is, by the first
 column that the gallery fills: its ``encounter`` (every photo of that sighting); its ``date``
-(photos of the same identity on the same day); else its near-duplicate cluster (photos of the
-same identity linked when their grayscale thumbnails are more alike than ``threshold``;
-connected components). A photo whose cell is empty in the chosen column is clustered.
+(photos of the same identity on the same day); else its near-duplicate cluster: photos of the
+same identity are linked when both their layout (grayscale thumbnails) and their colours
+(the colour engine's histograms) are more alike than a threshold each, and clusters are the
+connected components. A photo whose cell is empty in the chosen column is clustered.
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from photoid.appearance.descriptor import BINS, colour_histogram
 from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
 from photoid.errors import ImageLoadError
 
-# KoiVideo (video frames), colour engine left-one-out top-1: 0.999 one frame out, 0.74 with
-# these clusters out (162 groups of 916), against 0.453 on its later frames. LionData has no
-# pair above it; C-Tai a few photos of one session.
-NEAR_DUPLICATE = 0.7
+# KoiVideo (video frames), colour engine top-1 with each gallery photo's cluster left out:
+# 0.999 with one frame out, 0.74 with these clusters (189 groups of 916), 0.453 on its later
+# frames. Thumbnails alone at 0.8 also link C-Tai faces of different sessions (thumbnails of
+# two chimpanzees reach 0.81): the colours must agree too (2 links in its 245 photos then).
+# LionData has no pair above either.
+NEAR_DUPLICATE = 0.8
+SAME_COLOURS = 0.98
 THUMBNAIL_SIDE = 16
 
 
@@ -62,18 +67,21 @@ def _cell(value: object) -> str | None:
 
 
 def near_duplicate_clusters(
-    identities: Sequence[str], vectors: np.ndarray, threshold: float = NEAR_DUPLICATE
+    identities: Sequence[str], vectors: Sequence[np.ndarray], thresholds: Sequence[float]
 ) -> np.ndarray:
-    """``(N,)`` int64 cluster of each photo: photos of one identity whose ``(N, D)`` unit
-    vectors have a dot product above ``threshold`` are linked; clusters are the connected
-    components, numbered in order of first photo."""
+    """``(N,)`` int64 cluster of each photo: two photos of one identity are linked when, for
+    every ``(N, D)`` array of unit descriptors ``vectors[d]``, their dot product is above
+    ``thresholds[d]``; clusters are the connected components, numbered in order of first
+    photo."""
     names = np.asarray([str(t) for t in identities])
     first: list[np.ndarray] = []
     second: list[np.ndarray] = []
     for name in dict.fromkeys(names.tolist()):
         rows = np.flatnonzero(names == name)
-        sims = vectors[rows] @ vectors[rows].T
-        a, b = np.nonzero(np.triu(sims > threshold, k=1))
+        linked = np.ones((rows.size, rows.size), bool)
+        for descriptors, threshold in zip(vectors, thresholds, strict=True):
+            linked &= descriptors[rows] @ descriptors[rows].T > threshold
+        a, b = np.nonzero(np.triu(linked, k=1))
         first.append(rows[a])
         second.append(rows[b])
     n = len(names)
@@ -89,12 +97,13 @@ def photo_groups(
     *,
     encounters: Sequence[object] | None = None,
     dates: Sequence[object] | None = None,
-    vectors: np.ndarray | None = None,
-    threshold: float = NEAR_DUPLICATE,
+    vectors: Sequence[np.ndarray] | None = None,
+    thresholds: Sequence[float] = (NEAR_DUPLICATE, SAME_COLOURS),
 ) -> PhotoGroups:
     """Each photo's group by its ``encounter`` cell, else ``date`` (with the identity), else
-    its near-duplicate cluster among the photos left without a cell (``vectors``: ``(N, D)``
-    unit thumbnails, rows of photos with a cell unused; None: each of those photos alone)."""
+    its near-duplicate cluster (:func:`near_duplicate_clusters` of ``vectors``, each ``(N, D)``
+    unit descriptors whose rows of photos with a cell go unused, by ``thresholds``) among the
+    photos left without a cell; ``vectors`` None: each of those photos alone."""
     n = len(identities)
     keys: list[tuple[str, ...] | None] = [None] * n
     kind = "near-duplicate clusters"
@@ -116,38 +125,50 @@ def photo_groups(
             clusters = np.arange(len(rest))
         else:
             clusters = near_duplicate_clusters(
-                [identities[i] for i in rest], vectors[rest], threshold
+                [identities[i] for i in rest], [v[rest] for v in vectors], thresholds
             )
         for i, c in zip(rest, clusters.tolist(), strict=True):
             keys[i] = ("cluster", str(c))
     return PhotoGroups(_renumber(keys), kind)
 
 
-def thumbnails(
-    paths: Sequence[Path], boxes: Sequence[Box | None] | None = None, side: int = THUMBNAIL_SIDE
-) -> np.ndarray:
-    """``(N, side * side)`` float32: each photo as a grayscale thumbnail, mean 0 and unit
-    length (brightness and contrast left aside); zeros where a photo cannot be read."""
-    out = np.zeros((len(paths), side * side), np.float32)
+def thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """``(H, W, 3)`` uint8 RGB -> ``(side * side,)`` float32 grayscale thumbnail, mean 0 and
+    unit length (brightness and contrast left aside; a flat image gives zeros)."""
+    gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    small = cv2.resize(gray, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = small.ravel() - small.mean()
+    norm = float(np.linalg.norm(small))
+    return small / norm if norm > 0 else small * 0.0
+
+
+def looks(
+    paths: Sequence[Path], boxes: Sequence[Box | None] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each photo's ``(N, 256)`` float32 :func:`thumbnail` and ``(N, 512)`` float32 colour
+    histogram (:func:`photoid.appearance.descriptor.colour_histogram`), one read each; zeros
+    where a photo cannot be read (linked to nothing)."""
+    thumbs = np.zeros((len(paths), THUMBNAIL_SIDE * THUMBNAIL_SIDE), np.float32)
+    colours = np.zeros((len(paths), int(np.prod(BINS))), np.float32)
     for i, path in enumerate(paths):
         try:
             image = load_image(Path(path), None if boxes is None else boxes[i])
         except ImageLoadError:
             continue
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        small = cv2.resize(gray, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
-        small = small.ravel() - small.mean()
-        norm = float(np.linalg.norm(small))
-        if norm > 0:
-            out[i] = small / norm
-    return out
+        thumbs[i] = thumbnail(image)
+        colours[i] = colour_histogram(image)
+    return thumbs, colours
 
 
 def dataset_groups(
-    dataset: Dataset, *, use_bbox: bool = True, threshold: float = NEAR_DUPLICATE
+    dataset: Dataset,
+    *,
+    use_bbox: bool = True,
+    thresholds: Sequence[float] = (NEAR_DUPLICATE, SAME_COLOURS),
 ) -> PhotoGroups:
-    """:func:`photo_groups` of a dataset's rows; thumbnails are read only for the rows whose
-    ``encounter`` or ``date`` cell leaves them ungrouped."""
+    """:func:`photo_groups` of a dataset's rows (``thresholds``: of thumbnails and colours);
+    photos are read only for the rows whose ``encounter`` or ``date`` cell leaves them
+    ungrouped."""
     identities = [str(t) for t in dataset.table["identity"]]
     encounters = dataset.cells("encounter")
     dates = dataset.cells("date")
@@ -158,12 +179,14 @@ def dataset_groups(
     rest = np.flatnonzero(~keyed)
     paths = dataset.paths()
     boxes = dataset.cells("bbox") if use_bbox else None
-    vectors = np.zeros((len(identities), THUMBNAIL_SIDE * THUMBNAIL_SIDE), np.float32)
-    vectors[rest] = thumbnails(
-        [paths[i] for i in rest], None if boxes is None else [boxes[i] for i in rest]
-    )
+    found = looks([paths[i] for i in rest], None if boxes is None else [boxes[i] for i in rest])
+    vectors = []
+    for part in found:
+        full = np.zeros((len(identities), part.shape[1]), np.float32)
+        full[rest] = part
+        vectors.append(full)
     return photo_groups(
-        identities, encounters=encounters, dates=dates, vectors=vectors, threshold=threshold
+        identities, encounters=encounters, dates=dates, vectors=vectors, thresholds=thresholds
     )
 
 

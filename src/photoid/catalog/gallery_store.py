@@ -28,13 +28,11 @@ from photoid import __version__
 from photoid.core import Box
 from photoid.engines.base import Engine, EngineOptions
 from photoid.engines.store import FORMAT as ENGINE_FORMAT
-from photoid.engines.store import _atomic_write as atomic_write
 from photoid.errors import PhotoidError
+from photoid.files import atomic_write
 
 FORMAT = 1
 """Bumped whenever what ``gallery.pkl`` holds changes shape."""
-ENGINE_DIR = "engine"
-"""The service keeps its gallery in ``DATA/engine`` (``DATA``: the catalog's data folder)."""
 MANIFEST = "gallery.json"
 STATE = "gallery.pkl"
 
@@ -53,11 +51,13 @@ class SavedGallery:
 
 def gallery_settings(method: str, options: EngineOptions, wide: int) -> dict[str, Any]:
     """The settings that decide what a gallery holds, as plain JSON data: the method, the engine
-    options, the feature cache, ``wide``, and each model by content (a checkpoint retrained in
-    place changes them; one moved does not)."""
+    options (but the fused engine's, which a catalog gallery never uses), the feature cache,
+    ``wide``, and each model by content (a checkpoint retrained in place changes them; one
+    moved does not)."""
     from photoid.local.cache import content_hash
 
     described = options.describe()
+    described.pop("fused", None)
     described["models"] = [
         content_hash(model) if model.is_file() else str(model) for model in options.models
     ]

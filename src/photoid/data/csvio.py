@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from photoid.data.schema import REQUIRED_COLUMNS
 from photoid.errors import DatasetError
+from photoid.files import atomic_open
 
 
 def read_metadata_csv(path: Path) -> pd.DataFrame:
@@ -80,11 +79,5 @@ def _check_header(path: Path, header: list[str], first_line: str) -> None:
 def write_metadata_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write atomically: a crash mid-write leaves the old file whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".metadata-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, binary=False) as handle:
+        frame.to_csv(handle, index=False)

@@ -9,8 +9,8 @@ from pathlib import Path
 from photoid.data.table import Dataset
 from photoid.deep.engine import DeepEngine
 from photoid.deep.ensemble import COMBINES, Combine, DeepEnsemble
-from photoid.deep.gallery import Aggregate
 from photoid.errors import PhotoidError
+from photoid.search.gallery import Aggregate
 
 CHECKPOINTS_DIR = "checkpoints"
 

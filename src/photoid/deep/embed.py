@@ -17,9 +17,8 @@ from photoid.data.table import Dataset
 from photoid.deep.store import EmbeddingSet, model_fingerprint
 from photoid.errors import ImageLoadError, PhotoidError
 from photoid.models import Embedder
-from photoid.train.augment import build_transform
+from photoid.models.embedder import embedder_config
 from photoid.train.config import TrainConfig, build_config
-from photoid.train.module import embedder_config
 
 TTA_VIEWS: tuple[str, ...] = ("flip", "rot90", "rot180", "rot270")
 
@@ -71,6 +70,8 @@ def embed_images(
 ) -> tuple[np.ndarray, list[str | None]]:
     """``(N, D)`` float32 unit embeddings, the mean over the original and each TTA view
     (re-normalised); an unreadable image gets a zero row and its error in the second list."""
+    from photoid.train.augment import build_transform  # albumentations, only to embed
+
     transform = build_transform("none", image_size)
     boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
     device = next(embedder.parameters()).device

@@ -10,10 +10,10 @@ import numpy as np
 from photoid.core import Box
 from photoid.data.table import Dataset
 from photoid.deep.embed import embed_images, load_embedder
-from photoid.deep.gallery import Aggregate, Gallery
-from photoid.deep.vector_engine import VectorEngine
 from photoid.models import Embedder
 from photoid.search import VectorIndex
+from photoid.search.gallery import Aggregate, Gallery
+from photoid.search.vector_engine import VectorEngine
 
 
 class DeepEngine(VectorEngine):

@@ -15,10 +15,10 @@ from photoid.core import Box, Identification
 from photoid.data.table import Dataset
 from photoid.deep.embed import load_embedder
 from photoid.deep.engine import DeepEngine
-from photoid.deep.gallery import Aggregate, Embedded, Gallery, answers
-from photoid.deep.photo_engine import PhotoEngine
 from photoid.errors import PhotoidError
 from photoid.search import IdentityRanking
+from photoid.search.gallery import Aggregate, Embedded, Gallery, answers
+from photoid.search.photo_engine import PhotoEngine
 
 Combine = Literal["mean", "concat"]
 

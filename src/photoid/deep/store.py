@@ -4,14 +4,13 @@ fingerprint, so vectors of different models are never mixed."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from photoid.errors import PhotoidError
+from photoid.files import atomic_open
 
 
 @dataclass(frozen=True)
@@ -40,20 +39,14 @@ def model_fingerprint(checkpoint: Path) -> str:
 def save_embeddings(embeddings: EmbeddingSet, path: Path) -> Path:
     """Write ``path`` (.npz) atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(
-                handle,
-                vectors=embeddings.vectors.astype(np.float32),
-                images=embeddings.images.astype(str),
-                identities=embeddings.identities.astype(str),
-                model=np.array(embeddings.model),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as handle:
+        np.savez(
+            handle,
+            vectors=embeddings.vectors.astype(np.float32),
+            images=embeddings.images.astype(str),
+            identities=embeddings.identities.astype(str),
+            model=np.array(embeddings.model),
+        )
     return path
 
 

@@ -21,7 +21,8 @@ from photoid.progress import stage_callback
 
 
 class DeepEmbeddings(Engine):
-    """A model trained with ``photoid train`` (or several, combined by ``ensemble``)."""
+    """A model trained with ``photoid train`` (or several, combined by ``ensemble``). Answers
+    rank ``options.local.top`` identities (at least 6), as the local engine's do."""
 
     method = "deep"
 
@@ -44,7 +45,11 @@ class DeepEmbeddings(Engine):
         self, queries: Queries, progress: Callable[[int], None] | None = None
     ) -> list[Identification]:
         return self.engine.identify(
-            queries.paths, bboxes=queries.bboxes, names=queries.names, progress=progress, top=6
+            queries.paths,
+            bboxes=queries.bboxes,
+            names=queries.names,
+            progress=progress,
+            top=max(self.options.local.top, 6),
         )
 
     def add(

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from photoid.data.table import Dataset
 from photoid.engines.base import Engine
 from photoid.engines.registry import ENGINES
 from photoid.errors import PhotoidError
+from photoid.files import atomic_write
 
 FORMAT = 1
 """Bumped whenever what ``engine.pkl`` holds changes shape."""
@@ -86,8 +85,8 @@ def save_engine(
         "new_individual": engine.policy.summary(),
         "calibration": engine.calibration,
     }
-    _atomic_write(folder / STATE, pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
-    _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2, default=str).encode())
+    atomic_write(folder / STATE, pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2, default=str).encode())
     return folder / MANIFEST
 
 
@@ -141,14 +140,3 @@ def load_engine(folder: Path) -> Engine:
     if not isinstance(engine, Engine) or engine.method != manifest.method:
         raise PhotoidError(f"{path}: does not hold a {manifest.method} engine; refit it")
     return engine
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

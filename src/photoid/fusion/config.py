@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from photoid.calibrate.calibrator import Method
+from photoid.calibrate.groups import NEAR_DUPLICATE
 from photoid.core import Identification
 from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
@@ -24,7 +25,10 @@ class FusedConfig:
     0.632, though that engine alone scores 0.548); ``method``: each
     engine's calibrator; ``colour``: use the colour engine; ``verifier``: with a deep model, a
     learned pair verifier on its embeddings (:mod:`photoid.fusion.verify`); ``columns``: ranked
-    candidates kept per query for the new-individual model."""
+    candidates kept per query for the new-individual model; ``near_duplicate``: without an
+    ``encounter`` or ``date`` column, two gallery photos of one identity whose grayscale
+    thumbnails are more alike than this (and whose colours agree) are one group, left out
+    together by leave-one-out (:mod:`photoid.calibrate.groups`)."""
 
     shortlist: int = 10
     scales: tuple[int, ...] = (768,)
@@ -34,11 +38,17 @@ class FusedConfig:
     verifier: bool = True
     seed: int = 0
     columns: int = 5
+    near_duplicate: float = NEAR_DUPLICATE
 
     def __post_init__(self) -> None:
         if self.shortlist < 1 or self.calibration_queries < 2 or self.columns < 2:
             raise PhotoidError(
                 "fusion: shortlist must be >= 1, calibration_queries and columns >= 2"
+            )
+        if not -1.0 <= self.near_duplicate <= 1.0:
+            raise PhotoidError(
+                f"fusion: near_duplicate is a cosine similarity in [-1, 1], got "
+                f"{self.near_duplicate}"
             )
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from photoid.appearance import ColourEngine
-from photoid.calibrate.groups import PhotoGroups, dataset_groups
+from photoid.calibrate.groups import SAME_COLOURS, PhotoGroups, dataset_groups
 from photoid.calibrate.verifier import PairVerifier, train_verifier
 from photoid.core import Candidate, Identification, Match
 from photoid.data.table import Dataset
@@ -57,7 +57,9 @@ _EMPTY = np.zeros((0, 2), np.float32)
 
 @dataclass
 class FusedEngine:
-    """Build with :meth:`build`; ask with :meth:`identify`."""
+    """Build with :meth:`build`; ask with :meth:`identify`. ``groups``: each gallery
+    position's group of dependent photos, left out together when the gallery calibrates itself
+    (None: each photo alone)."""
 
     local: LocalEngine
     gallery: Queries
@@ -138,7 +140,11 @@ class FusedEngine:
             scaled=scaled,
         )
         if calibration is None or len(calibration) == 0:
-            engine.groups = dataset_groups(gallery, use_bbox=local_config.use_bbox)
+            engine.groups = dataset_groups(
+                gallery,
+                use_bbox=local_config.use_bbox,
+                thresholds=(config.near_duplicate, SAME_COLOURS),
+            )
         if deep is not None and config.verifier and len(set(deep.identities)) >= 2:
             engine.verifier = train_verifier(
                 deep.gallery.embeddings, deep.gallery.labels, seed=config.seed

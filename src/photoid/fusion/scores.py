@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photoid.core import Identification
-from photoid.deep.gallery import Gallery
+from photoid.search.gallery import Gallery
 
 
 @dataclass(frozen=True)

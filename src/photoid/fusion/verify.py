@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from photoid.calibrate.verifier import PairVerifier, score_pairs, train_verifier
-from photoid.deep.gallery import Gallery
 from photoid.fusion.scores import ScoreTable, columns_of, ranks_of
+from photoid.search.gallery import Gallery
 
 
 def shortlist_scores(

@@ -7,13 +7,12 @@ atomically, so a killed run never leaves a half-written entry.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from photoid.files import atomic_open
 from photoid.local.features import Features
 
 
@@ -59,20 +58,14 @@ class FeatureCache:
     def put(self, key: str, features: Features) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    points=features.points,
-                    descriptors=features.descriptors,
-                    scale=np.float64(features.scale),
-                    offset=np.asarray(features.offset, np.float64),
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(path) as handle:
+            np.savez(
+                handle,
+                points=features.points,
+                descriptors=features.descriptors,
+                scale=np.float64(features.scale),
+                offset=np.asarray(features.offset, np.float64),
+            )
 
 
 def cache_key(image_hash: str, bbox: tuple[float, float, float, float] | None) -> str:

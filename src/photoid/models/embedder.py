@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,9 @@ from torch import nn
 from photoid.errors import PhotoidError
 from photoid.models.backbone import create_backbone
 from photoid.models.pooling import create_pooling
+
+if TYPE_CHECKING:
+    from photoid.train.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,14 @@ class Embedder(nn.Module):
         pooled: torch.Tensor = self.pooling(maps)
         projected: torch.Tensor = self.neck(self.projection(self.dropout(pooled)))
         return F.normalize(projected, p=2.0, dim=1) if normalize else projected
+
+
+def embedder_config(config: TrainConfig) -> EmbedderConfig:
+    """The embedder's architecture settings out of a training config."""
+    return EmbedderConfig(
+        backbone=config.backbone,
+        embedding_size=config.embedding_size,
+        pooling=config.pooling,
+        pretrained=config.pretrained,
+        weights=Path(config.weights) if config.weights else None,
+    )

@@ -94,13 +94,10 @@ def create_app(settings: Settings) -> FastAPI:
             from photoid.catalog.gallery import CatalogGallery
             from photoid.catalog.matching import MatchWorker
 
-            # An empty gallery: the worker syncs it with the catalog in its own thread before
-            # each job, so startup never waits for the catalog's features to be extracted.
-            gallery = (
-                CatalogGallery.deep(settings.checkpoint)
-                if settings.checkpoint is not None
-                else CatalogGallery.local()
-            )
+            # The gallery saved at the last run (or an empty one): the worker syncs it with the
+            # catalog in its own thread before each job, extracting only the photos attached
+            # since, so startup never waits for features to be extracted.
+            gallery = CatalogGallery.open(settings.engine_dir, settings.checkpoint)
             app.state.worker = MatchWorker(catalog, gallery, calibration=GalleryCalibration())
             app.state.worker.start()
         try:

@@ -10,6 +10,8 @@ from pathlib import Path
 from photoid.errors import PhotoidError
 
 SECRET_FILE = "service-secret.key"
+ENGINE_DIR = "engine"
+"""The matching worker's gallery, kept across restarts: ``data_dir/engine``."""
 MIB = 1024 * 1024
 
 
@@ -22,8 +24,9 @@ class Settings:
     ``max_file_bytes``: largest photo accepted (bytes); ``max_files``: photos per upload;
     ``max_pixels``: width x height above which a photo is refused. ``start_worker``: compute
     match candidates for uploads in a background thread, with the deep engine of the training
-    ``checkpoint`` when given, else the local-feature engine. ``secure_cookies``: send the session
-    cookie over HTTPS only (turn on behind TLS).
+    ``checkpoint`` when given, else the local-feature engine; its gallery is kept in
+    :attr:`engine_dir` across restarts. ``secure_cookies``: send the session cookie over HTTPS
+    only (turn on behind TLS).
     """
 
     data_dir: Path
@@ -40,6 +43,11 @@ class Settings:
         for name in ("max_file_bytes", "max_files", "max_pixels"):
             if getattr(self, name) < 1:
                 raise PhotoidError(f"service setting {name} must be at least 1")
+
+    @property
+    def engine_dir(self) -> Path:
+        """Where the matching worker keeps its gallery: ``data_dir/engine``."""
+        return Path(self.data_dir) / ENGINE_DIR
 
     @property
     def max_body_bytes(self) -> int:

@@ -1,7 +1,3 @@
-"""Training data for the deep engine: augmentation policies, a torch Dataset, P x K sampling."""
-
-from photoid.train.augment import POLICIES, build_transform
-from photoid.train.dataset import PhotoDataset, seed_worker
-from photoid.train.sampler import PKSampler, pk_sampler
-
-__all__ = ["POLICIES", "PKSampler", "PhotoDataset", "build_transform", "pk_sampler", "seed_worker"]
+"""Training the deep engine (Lightning): configuration, augmentation policies, a torch Dataset,
+P x K sampling, checkpoints. Import the module you need (``photoid.train.config`` is light;
+``photoid.train.module`` and ``photoid.train.fit`` load Lightning)."""

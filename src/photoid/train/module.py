@@ -5,7 +5,6 @@ validation MAP@5."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -16,20 +15,10 @@ from lightning.pytorch.trainer.states import RunningStage
 
 from photoid.errors import PhotoidError
 from photoid.metrics import map_at_k
-from photoid.models import Embedder, EmbedderConfig, create_head
+from photoid.models import Embedder, create_head
+from photoid.models.embedder import embedder_config
 from photoid.models.heads import SpeciesHead, Taxonomy, TaxonomyHead
 from photoid.train.config import TrainConfig
-
-
-def embedder_config(config: TrainConfig) -> EmbedderConfig:
-    """The embedder's architecture settings out of a training config."""
-    return EmbedderConfig(
-        backbone=config.backbone,
-        embedding_size=config.embedding_size,
-        pooling=config.pooling,
-        pretrained=config.pretrained,
-        weights=Path(config.weights) if config.weights else None,
-    )
 
 
 def warmup_cosine(step: float, warmup: int, total: int) -> float:

@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from photoid.core import Box, Identification
 from photoid.data.table import Dataset
-from photoid.deep.gallery import Embedded, embed_labelled, with_warnings
+from photoid.search.gallery import Embedded, embed_labelled, with_warnings
 
 Vectors = TypeVar("Vectors")
 

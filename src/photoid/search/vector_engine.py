@@ -1,15 +1,15 @@
 """What every engine over one vector per photo shares (the deep engine's embeddings, the colour
 engine's histograms): the labelled gallery, identification and leave-one-out ranking. A subclass
 sets ``gallery``, ``top`` and ``skipped`` and defines ``embed``; adding photos and identifying
-files come from :class:`photoid.deep.photo_engine.PhotoEngine`."""
+files come from :class:`photoid.search.photo_engine.PhotoEngine`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from photoid.core import Identification
-from photoid.deep.gallery import Embedded, Gallery, answers
-from photoid.deep.photo_engine import PhotoEngine
+from photoid.search.gallery import Embedded, Gallery, answers
+from photoid.search.photo_engine import PhotoEngine
 
 
 class VectorEngine(PhotoEngine[np.ndarray]):
