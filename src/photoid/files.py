@@ -14,7 +14,8 @@ from typing import IO, Any
 def atomic_open(path: Path, binary: bool = True) -> Iterator[IO[Any]]:
     """A handle on a temporary file beside ``path`` that replaces ``path`` when the block ends
     without an error (readers see the old file or the new one, never half of one; a killed
-    writer leaves the old one). The folder must exist. Text mode writes UTF-8 with newlines as given."""
+    writer leaves the old one). The folder must exist. Text mode writes UTF-8 with newlines as
+    given."""
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         if binary:
