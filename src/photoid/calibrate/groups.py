@@ -137,9 +137,9 @@ def thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     unit length (brightness and contrast left aside; a flat image gives zeros)."""
     gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
     small = cv2.resize(gray, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
-    small = small.ravel() - small.mean()
-    norm = float(np.linalg.norm(small))
-    return small / norm if norm > 0 else small * 0.0
+    centred: np.ndarray = small.ravel() - small.mean()
+    norm = float(np.linalg.norm(centred))
+    return centred / norm if norm > 0 else np.zeros_like(centred)
 
 
 def looks(

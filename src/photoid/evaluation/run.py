@@ -11,8 +11,7 @@ from typing import Literal
 from photoid.data.selection import select_rows
 from photoid.data.table import Dataset
 from photoid.decide.policy import NewIndividualSetting, parse_new_individual
-from photoid.deep.ensemble import Combine
-from photoid.engines.base import EngineOptions
+from photoid.engines.base import Combine, EngineOptions
 from photoid.evaluation.engine_run import evaluate
 from photoid.evaluation.result import EvaluationResult
 from photoid.local.config import LocalConfig

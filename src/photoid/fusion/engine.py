@@ -25,17 +25,16 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from photoid.appearance import ColourEngine
 from photoid.calibrate.groups import SAME_COLOURS, PhotoGroups, dataset_groups
-from photoid.calibrate.verifier import PairVerifier, train_verifier
 from photoid.core import Candidate, Identification, Match
 from photoid.data.table import Dataset
 from photoid.decide.open_set import NewIndividualModel, fit_new_individual
-from photoid.deep.auto_threshold import DEFAULT_NEW_FRACTION
-from photoid.deep.engine import DeepEngine
+from photoid.decide.policy import DEFAULT_NEW_FRACTION
 from photoid.fusion.config import FusedAnswers, FusedConfig, Queries
 from photoid.fusion.rows import (
     engine_rows,
@@ -50,6 +49,10 @@ from photoid.fusion.verify import cross_fitted, verifier_table
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
 from photoid.progress import StageProgress, stage_callback
+
+if TYPE_CHECKING:  # torch: loaded only with a deep model
+    from photoid.calibrate.verifier import PairVerifier
+    from photoid.deep.engine import DeepEngine
 
 Progress = Callable[[int], None]
 _EMPTY = np.zeros((0, 2), np.float32)
@@ -146,6 +149,8 @@ class FusedEngine:
                 thresholds=(config.near_duplicate, SAME_COLOURS),
             )
         if deep is not None and config.verifier and len(set(deep.identities)) >= 2:
+            from photoid.calibrate.verifier import train_verifier
+
             engine.verifier = train_verifier(
                 deep.gallery.embeddings, deep.gallery.labels, seed=config.seed
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -14,8 +14,6 @@ from photoid.core import Candidate, Identification, Match
 from photoid.data.table import Dataset
 from photoid.decide.open_set import place_new_individual
 from photoid.decide.policy import parse_new_individual
-from photoid.deep.checkpoints import resolve_checkpoints
-from photoid.deep.engine import DeepEngine
 from photoid.errors import PhotoidError
 from photoid.evaluation.result import EvaluationResult
 from photoid.fusion.config import FusedAnswers, FusedConfig
@@ -23,6 +21,9 @@ from photoid.local.config import LocalConfig
 from photoid.progress import StageProgress, stage_callback
 
 _EMPTY = np.zeros((0, 2), np.float32)
+
+if TYPE_CHECKING:
+    from photoid.deep.engine import DeepEngine
 
 
 def load_deep(
@@ -33,6 +34,9 @@ def load_deep(
     """The deep engine of one checkpoint (or run folder) over ``gallery``, or None."""
     if model is None:
         return None
+    from photoid.deep.checkpoints import resolve_checkpoints
+    from photoid.deep.engine import DeepEngine  # torch: only with a model
+
     checkpoints = resolve_checkpoints([model] if isinstance(model, Path) else list(model))
     if len(checkpoints) != 1:
         raise PhotoidError(

@@ -10,12 +10,15 @@ into ``folds`` groups and a query is scored by the verifier that never saw its i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from photoid.calibrate.verifier import PairVerifier, score_pairs, train_verifier
 from photoid.fusion.scores import ScoreTable, columns_of, ranks_of
 from photoid.search.gallery import Gallery
+
+if TYPE_CHECKING:  # torch
+    from photoid.calibrate.verifier import PairVerifier
 
 
 def shortlist_scores(
@@ -29,6 +32,8 @@ def shortlist_scores(
     """``(n, C)`` float64: for query ``i`` and each universe column where ``candidates[i]`` is
     true, the best verifier probability over that identity's gallery photos (``exclude[i]``,
     ``(m,)`` int64 gallery rows, left out); 0 elsewhere."""
+    from photoid.calibrate.verifier import score_pairs  # torch
+
     scores = np.zeros(candidates.shape, np.float64)
     owner = columns_of(universe, gallery.identities)
     for i in range(vectors.shape[0]):
@@ -49,6 +54,8 @@ def cross_fitted(
     """One verifier per fold of identities, each trained without that fold, and ``(C',)``
     the fold of each of the gallery's identities (``gallery.names`` order); None when a fold's
     complement cannot train one (too few identities or photos)."""
+    from photoid.calibrate.verifier import train_verifier  # torch
+
     fold = np.random.default_rng(seed).permutation(len(gallery.names)) % folds
     models = []
     for f in range(folds):
