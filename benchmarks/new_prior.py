@@ -11,7 +11,8 @@ leave-one-out for the share of singleton identities in the gallery, else 0.2) an
 queries once; then P(new) is moved to three priors (photoid.decide.adjust_prior, the same
 log-odds shift as NewIndividualModel.with_prior): (a) the fitted one, as is; (b) the one
 photoid.decide.estimate_prior finds on the query batch (EM, no labels); (c) the true share.
-``new_individual`` is placed by expected MAP@5 (photoid.fusion.run.decide). Columns: ECE of
+``new_individual`` is placed by expected MAP@5 (photoid.decide.policy, the probability
+rule). Columns: ECE of
 P(new) against "the query is new" (15 uniform bins), top-1 accuracy on known and on new
 queries, MAP@5, and the largest sum of one query's top-5 probabilities.
 """
@@ -31,8 +32,8 @@ from photoid.benchmark.splits import open_split_values, own_column
 from photoid.data import load_dataset
 from photoid.data.table import Dataset
 from photoid.decide import adjust_prior, estimate_prior
-from photoid.fusion.config import FusedAnswers
-from photoid.fusion.run import decide, evaluate_fused
+from photoid.decide.policy import NewIndividualPolicy, predictions_of
+from photoid.fusion.run import evaluate_fused
 from photoid.metrics import NEW_INDIVIDUAL, expected_calibration_error, map_at_k
 from photoid.metrics.openset import known_new_accuracy
 
@@ -67,9 +68,12 @@ def main() -> None:
             "(b) estimated (EM)": estimate_prior(p_fitted[answered], fitted),
             "(c) true": float(is_new[answered].mean()),
         }
+        policy = NewIndividualPolicy("probability", None, {"prior": fitted})
         for label, prior in priors.items():
             p = adjust_prior(p_fitted, fitted, prior)
-            predictions, probabilities = decide(FusedAnswers(result.identifications, p), True)
+            decided = policy.decide(result.identifications, prior=prior)
+            predictions = predictions_of(decided)
+            probabilities = [[c.probability or 0.0 for c in d.candidates] for d in decided]
             acc_known, acc_new = known_new_accuracy(result.truth, predictions)
             numbers = {
                 "dataset": name,

@@ -3,12 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photoid.calibrate import (
-    deep_gallery_pairs,
-    gallery_pairs,
-    pairs_from_identifications,
-    pairs_from_rankings,
-)
+from photoid.calibrate import pairs_from_identifications, pairs_from_rankings
 from photoid.core import Candidate, Identification, Match
 
 
@@ -48,29 +43,3 @@ def test_pairs_from_identifications() -> None:
     pairs = pairs_from_identifications(["a", "a"], answers)
     np.testing.assert_array_equal(pairs.scores, [7.0, 3.0])
     np.testing.assert_array_equal(pairs.same, [False, True])
-
-
-def test_gallery_pairs_from_a_score_matrix() -> None:
-    # Deep-engine style: (N, k) scores beside ranked names; "z" is a singleton (all negatives).
-    scores = np.array([[0.9, 0.1], [0.8, 0.3], [0.5, 0.4]], np.float32)
-    pairs = gallery_pairs(["x", "x", "z"], [["x", "y"], ["y", "x"], ["x", "y"]], scores)
-    np.testing.assert_array_equal(pairs.same, [True, False, False, True, False, False])
-    np.testing.assert_allclose(pairs.scores, [0.9, 0.1, 0.8, 0.3, 0.5, 0.4], rtol=1e-6)
-
-
-class _FakeDeep:
-    @property
-    def identities(self) -> list[str]:
-        return ["x", "x", "y"]
-
-    def leave_one_out(self, k: int = 5) -> tuple[list[list[str]], np.ndarray]:
-        # Photo 2 ("y", a singleton) cannot find its identity; padding column scores -inf.
-        ranked = [["x", "y"], ["y", "x"], ["x"]]
-        return ranked, np.array([[0.9, 0.2], [0.6, 0.5], [0.3, -np.inf]])[:, :k]
-
-
-def test_deep_gallery_pairs_use_leave_one_out() -> None:
-    pairs = deep_gallery_pairs(_FakeDeep(), k=2)
-    np.testing.assert_array_equal(pairs.scores, [0.9, 0.2, 0.6, 0.5, 0.3])
-    np.testing.assert_array_equal(pairs.same, [True, False, False, True, False])
-    np.testing.assert_array_equal(pairs.query, [0, 0, 1, 1, 2])

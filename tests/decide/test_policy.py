@@ -144,3 +144,16 @@ def test_per_species_thresholds_are_used_for_their_species() -> None:
 def test_summary_is_json_ready_even_for_an_infinite_threshold() -> None:
     policy = NewIndividualPolicy("threshold", SpeciesThresholds(-np.inf), {"source": "val"})
     assert policy.summary() == {"rule": "threshold", "source": "val", "threshold": None}
+
+
+def test_probability_rule_cuts_to_k_and_leaves_rankings_without_p_new() -> None:
+    policy = NewIndividualPolicy("probability", None, {"prior": 0.2})
+    values = [0.5, 0.2, 0.1, 0.05, 0.03, 0.02]
+    ranking = Identification(
+        "q", [Candidate(f"id{j}", v, Match.photo(""), probability=v) for j, v in enumerate(values)]
+    )
+    decided = policy.decide([ranking])  # no P(new): nothing inserted
+    assert predictions_of(decided) == [["id0", "id1", "id2", "id3", "id4"]]
+    alone = policy.decide([Identification("q", [], new_probability=0.7)])
+    assert predictions_of(alone) == [[NEW_INDIVIDUAL]]
+    assert alone[0].candidates[0].probability == 0.7

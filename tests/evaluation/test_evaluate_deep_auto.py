@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,8 +14,8 @@ import torch
 
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
+from photoid.decide.threshold import fit_thresholds
 from photoid.deep import DeepEngine
-from photoid.deep.auto_threshold import fit_gallery_threshold, fit_query_threshold
 from photoid.evaluation import evaluate_deep
 from photoid.metrics import NEW_INDIVIDUAL
 from photoid.models import Embedder
@@ -56,8 +58,22 @@ def test_auto_threshold_is_fitted_on_the_gallery_by_leave_one_out(
     dataset, models = setup
     result = evaluate_deep(dataset, "split", models[0], new_threshold="auto")
     gallery = dataset.subset((dataset.table["split"] == "train").to_numpy())
-    fit = fit_gallery_threshold(DeepEngine.from_checkpoint(models[0], gallery))
-    assert fit is not None
+    # The gallery's own photos, each ranked without itself; identity 3's only photo is new.
+    engine = DeepEngine.from_checkpoint(models[0], gallery)
+    ranked, scores = engine.leave_one_out(6)
+    counts = Counter(engine.identities)
+    truth = [NEW_INDIVIDUAL if counts[n] == 1 else n for n in engine.identities]
+    assert truth.count(NEW_INDIVIDUAL) == 1
+    rest = [
+        [n for n in names if n != own][:5] if t == NEW_INDIVIDUAL else names[:5]
+        for names, own, t in zip(ranked, engine.identities, truth, strict=True)
+    ]
+    rows = [
+        [s for n, s in zip(names, row.tolist(), strict=False) if t != NEW_INDIVIDUAL or n != own]
+        for names, row, own, t in zip(ranked, scores, engine.identities, truth, strict=True)
+    ]
+    matrix = np.array([(r + [-np.inf] * 5)[:5] for r in rows])
+    fit = SimpleNamespace(thresholds=fit_thresholds(truth, rest, matrix))
     assert result.new_threshold == fit.thresholds.global_threshold
     summary = json.loads(json.dumps(result.summary(), allow_nan=False))
     # 7 gallery photos; identity 3 has one, so leaving it out makes it a new individual.
@@ -96,14 +112,15 @@ def test_auto_threshold_is_fitted_on_validation_rows_when_the_split_has_them(
     validation = dataset.subset((dataset.table["val_split"] == "val").to_numpy())
     engine = DeepEngine.from_checkpoint(models[0], gallery)
     answers = engine.identify(validation.paths(), bboxes=validation.cells("bbox"), top=6)
-    fit = fit_query_threshold(
-        list(validation.table["identity"]),
-        [[c.identity for c in a.candidates] for a in answers],
-        np.array([[c.score for c in a.candidates] for a in answers]),
-        set(engine.identities),
-        validation.cells("species"),
+    # Validation photos as they are: the one whose individual the gallery lacks is new.
+    known = set(engine.identities)
+    truth = [n if n in known else NEW_INDIVIDUAL for n in validation.table["identity"]]
+    fitted = fit_thresholds(
+        truth,
+        [[c.identity for c in a.candidates][:5] for a in answers],
+        np.array([[c.score for c in a.candidates][:5] for a in answers]),
     )
-    assert fit is not None and result.new_threshold == fit.thresholds.global_threshold
+    assert result.new_threshold == fitted.global_threshold
     summary = result.summary()
     # Four validation photos: individuals 0-2 are in the gallery, 3 is not (a new one).
     assert summary["new_threshold_fit"]["source"] == "val"

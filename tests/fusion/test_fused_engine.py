@@ -19,14 +19,13 @@ import photoid.fusion.engine as fused_engine
 from photoid.appearance import ColourEngine
 from photoid.calibrate.calibrator import Calibrator
 from photoid.calibrate.ranked import RankedCalibrator
-from photoid.core import Candidate, Identification, Match
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.errors import PhotoidError
 from photoid.evaluation.result import EvaluationResult
 from photoid.evaluation.run import split_rows
 from photoid.fusion import FusedAnswers, FusedConfig, FusedEngine, Queries
-from photoid.fusion.run import decide, evaluate_fused, load_deep
+from photoid.fusion.run import evaluate_fused, load_deep
 from photoid.fusion.scores import ScoreTable, global_table, ranks_of
 from photoid.fusion.stack import FusionModel
 from photoid.local.config import LocalConfig
@@ -391,43 +390,3 @@ def test_dropping_the_own_identity_looks_like_a_gallery_without_it(size: int) ->
     [(columns, dropped)] = engine._ranked(tables, own_removed=np.array([0]))
     assert columns.tolist() == [1, 2][:size]
     assert dropped.tolist() == pytest.approx(expected.tolist())
-
-
-# -- decide ------------------------------------------------------------------------------
-
-
-def _answers(*scores: list[float], p_new: list[float] | None = None) -> FusedAnswers:
-    out = []
-    for i, values in enumerate(scores):
-        candidates = [
-            Candidate(f"id{j}", v, Match("", 0.0, 0, _EMPTY, _EMPTY)) for j, v in enumerate(values)
-        ]
-        out.append(Identification(f"q{i}", candidates))
-    return FusedAnswers(out, None if p_new is None else np.asarray(p_new, np.float64))
-
-
-def test_decide_without_new_renormalises_only_above_one() -> None:
-    """[0.6, 0.3] sums to 0.9: kept. [0.8, 0.7] sums to 1.5: divided by it."""
-    names, values = decide(_answers([0.6, 0.3], [0.8, 0.7]), insert_new=False)
-    assert names == [["id0", "id1"], ["id0", "id1"]]
-    assert values[0] == pytest.approx([0.6, 0.3])
-    assert values[1] == pytest.approx([0.8 / 1.5, 0.7 / 1.5])
-
-
-def test_decide_inserts_new_where_expected_map_is_best() -> None:
-    """q0: P(new) 0.5 over 0.5 * [0.6, 0.3] = [0.3, 0.15]: new goes first.
-    q1: P(new) 0.1 over 0.9 * [0.6, 0.3] = [0.54, 0.27]: new goes last (after both)."""
-    answers = _answers([0.6, 0.3], [0.6, 0.3], p_new=[0.5, 0.1])
-    names, values = decide(answers, insert_new=True)
-    assert names == [[NEW_INDIVIDUAL, "id0", "id1"], ["id0", "id1", NEW_INDIVIDUAL]]
-    assert values[0] == pytest.approx([0.5, 0.3, 0.15])
-    assert values[1] == pytest.approx([0.54, 0.27, 0.1])
-
-
-def test_decide_cuts_to_k_and_ignores_missing_new_probability() -> None:
-    answers = _answers([0.5, 0.2, 0.1, 0.05, 0.03, 0.02])
-    names, values = decide(answers, insert_new=True, k=5)  # no model: nothing inserted
-    assert names == [["id0", "id1", "id2", "id3", "id4"]]
-    assert values[0] == pytest.approx([0.5, 0.2, 0.1, 0.05, 0.03])
-    empty_names, empty_values = decide(_answers([], p_new=[0.7]), insert_new=True)
-    assert empty_names == [[NEW_INDIVIDUAL]] and empty_values == [[0.7]]

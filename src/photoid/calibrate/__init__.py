@@ -1,7 +1,7 @@
 """Calibrated identification: engine scores into the probability that a candidate is the same
 individual, isotonic or logistic, one calibrator per rank bucket, fitted on pairs the gallery
-gives by leave-one-out and checked by cross-validation over queries; reliability diagrams and
-an HTML report section; a learned pair verifier (torch: :mod:`photoid.calibrate.verifier`)."""
+gives (gallery photos asked with their group left out: :mod:`photoid.calibrate.groups`) and
+checked by cross-validation over queries; reliability diagrams and an HTML report section; a learned pair verifier (torch: :mod:`photoid.calibrate.verifier`)."""
 
 from photoid.calibrate.calibrator import (
     ENGINE_TRANSFORMS,
@@ -12,12 +12,6 @@ from photoid.calibrate.calibrator import (
 )
 from photoid.calibrate.crossval import CalibrationFit, cross_validate, query_folds
 from photoid.calibrate.evaluate import HeldOutCalibration, evaluate_calibration
-from photoid.calibrate.gallery_pairs import (
-    deep_gallery_pairs,
-    gallery_pairs,
-    local_gallery_pairs,
-    local_leave_one_out,
-)
 from photoid.calibrate.pairs import ScorePairs, pairs_from_identifications, pairs_from_rankings
 from photoid.calibrate.plot import reliability_diagram, save_reliability_diagram
 from photoid.calibrate.ranked import RankedCalibrator, fit_ranked, load_calibration
@@ -34,14 +28,10 @@ __all__ = [
     "ScorePairs",
     "calibration_section",
     "cross_validate",
-    "deep_gallery_pairs",
     "evaluate_calibration",
     "fit_calibrator",
     "fit_ranked",
-    "gallery_pairs",
     "load_calibration",
-    "local_gallery_pairs",
-    "local_leave_one_out",
     "pairs_from_identifications",
     "pairs_from_rankings",
     "png_data_uri",

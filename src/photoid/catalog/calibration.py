@@ -3,8 +3,8 @@ into the probability that each candidate is the query's individual.
 
 The calibration is fitted on the catalog gallery itself by leave-one-out
 (:meth:`CatalogGallery.leave_one_out`: at most ``sample`` gallery photos, drawn with ``seed``,
-each ranked against the rest of the gallery as an upload would be; see
-:mod:`photoid.calibrate.gallery_pairs` for why and when this is sound), one isotonic
+each ranked against the rest of the gallery as an upload would be, its own encounter never
+used as evidence: sound for the local engine, which learns nothing), one isotonic
 calibrator per rank bucket (:func:`photoid.calibrate.fit_ranked`). It needs at least
 ``identities`` individuals with ``photos`` photos each; a smaller gallery stays uncalibrated.
 Fitting ranks up to ``sample`` photos, so it is redone only when the gallery has grown by

@@ -33,7 +33,7 @@ import numpy as np
 
 from photoid.core import NEW_INDIVIDUAL, Candidate, Identification, Match
 from photoid.decide.open_set import place_new_individual
-from photoid.decide.prior import adjust_prior, estimate_prior
+from photoid.decide.prior import DEFAULT_PRIOR, adjust_prior, estimate_prior
 from photoid.decide.threshold import SpeciesThresholds, apply_thresholds, fit_thresholds
 from photoid.errors import PhotoidError
 
@@ -41,9 +41,8 @@ Rule = Literal["never", "threshold", "probability"]
 Prior = float | Literal["estimate"] | None
 """The share of new individuals among queries: a number in (0, 1), ``"estimate"`` (from the
 batch of queries), or None (as fitted)."""
-DEFAULT_NEW_FRACTION = 0.2
-"""Share of new individuals assumed where the gallery has no singleton to estimate it from
-(about the share in the Humpback 2019 and Happywhale 2022 test sets)."""
+DEFAULT_NEW_FRACTION = DEFAULT_PRIOR
+"""Share of new individuals assumed where the gallery has no singleton to estimate it from."""
 
 
 @dataclass(frozen=True)
