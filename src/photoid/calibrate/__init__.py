@@ -1,7 +1,8 @@
 """Calibrated identification: engine scores into the probability that a candidate is the same
 individual, isotonic or logistic, one calibrator per rank bucket, fitted on pairs the gallery
 gives (gallery photos asked with their group left out: :mod:`photoid.calibrate.groups`) and
-checked by cross-validation over queries; reliability diagrams and an HTML report section; a learned pair verifier (torch: :mod:`photoid.calibrate.verifier`)."""
+checked by cross-validation over queries; reliability diagrams and an HTML report section; a
+learned pair verifier (torch: :mod:`photoid.calibrate.verifier`)."""
 
 from photoid.calibrate.calibrator import (
     ENGINE_TRANSFORMS,
