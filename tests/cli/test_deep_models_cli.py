@@ -9,28 +9,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from typer.testing import CliRunner
 
+from checkpoint_support import random_checkpoint
 from photoid.cli.app import app
 from photoid.data.synth import generate
 from photoid.data.table import load_dataset
-from photoid.models import Embedder
-from photoid.models.embedder import embedder_config
-from photoid.train.config import resolve_config
 
 
 def _checkpoint(path: Path, seed: int) -> Path:
-    """A photoid checkpoint with a randomly initialised tiny embedder (no training)."""
-    config = resolve_config(
-        None, ["backbone=test_resnet", "image_size=32", "embedding_size=8", "use_bbox=false"]
-    )
-    torch.manual_seed(seed)
-    embedder = Embedder(embedder_config(config))
-    weights = {f"embedder.{k}": v for k, v in embedder.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
-    return path
+    return random_checkpoint(path, seed)
 
 
 @pytest.fixture(scope="module")

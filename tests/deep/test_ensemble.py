@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
+from checkpoint_support import random_checkpoint
 from photoid.data import load_dataset
 from photoid.data.synth import generate
 from photoid.deep import DeepEngine
@@ -16,10 +16,8 @@ from photoid.deep.checkpoints import load_deep_engine, resolve_checkpoints, run_
 from photoid.deep.ensemble import DeepEnsemble, concatenate_embeddings, mean_identity_scores
 from photoid.errors import PhotoidError
 from photoid.models import Embedder
-from photoid.models.embedder import embedder_config
 from photoid.search import IdentityRanking
 from photoid.search.gallery import Gallery
-from photoid.train.config import resolve_config
 
 
 def _unit(*degrees: float) -> np.ndarray:
@@ -28,16 +26,7 @@ def _unit(*degrees: float) -> np.ndarray:
 
 
 def _checkpoint(path: Path, seed: int, size: int = 8) -> Path:
-    """A photoid checkpoint with a randomly initialised tiny embedder (no training)."""
-    config = resolve_config(
-        None, ["backbone=test_resnet", "image_size=32", f"embedding_size={size}", "use_bbox=false"]
-    )
-    torch.manual_seed(seed)
-    embedder = Embedder(embedder_config(config))
-    weights = {f"embedder.{k}": v for k, v in embedder.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
-    return path
+    return random_checkpoint(path, seed, embedding_size=size)
 
 
 @pytest.fixture(scope="module")

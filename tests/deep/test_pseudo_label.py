@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
+from checkpoint_support import random_checkpoint
 from photoid.core import Candidate, Identification, Match
 from photoid.data.synth import generate
 from photoid.data.table import load_dataset
@@ -21,23 +21,12 @@ from photoid.deep.pseudo_label import (
     write_pseudo_labels,
 )
 from photoid.errors import DatasetError, PhotoidError
-from photoid.models import Embedder
-from photoid.models.embedder import embedder_config
-from photoid.train.config import resolve_config
 
 EMPTY = np.zeros((0, 2), np.float32)
 
 
 def _checkpoint(path: Path) -> Path:
-    """A photoid checkpoint with a randomly initialised tiny embedder (no training)."""
-    config = resolve_config(
-        None, ["backbone=test_resnet", "image_size=32", "embedding_size=8", "use_bbox=false"]
-    )
-    torch.manual_seed(0)
-    embedder = Embedder(embedder_config(config))
-    weights = {f"embedder.{k}": v for k, v in embedder.state_dict().items()}
-    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
-    return path
+    return random_checkpoint(path)
 
 
 def _answer(*scored: tuple[str, float]) -> Identification:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
+from checkpoint_support import random_checkpoint
 from photoid.data.synth import generate
 from photoid.data.table import load_dataset
 from photoid.decide.policy import NewIndividualSetting
@@ -22,22 +22,10 @@ from photoid.engines.store import FORMAT, MANIFEST, STATE, load_engine, read_man
 from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
 from photoid.local.config import LocalConfig
-from photoid.models import Embedder
-from photoid.models.embedder import embedder_config
-from photoid.train.config import resolve_config
 
 
 def _checkpoint(path: Path) -> Path:
-    """A photoid checkpoint with a randomly initialised tiny embedder (no training)."""
-    config = resolve_config(
-        None, ["backbone=test_resnet", "image_size=32", "embedding_size=8", "use_bbox=false"]
-    )
-    torch.manual_seed(0)
-    embedder = Embedder(embedder_config(config))
-    weights = {f"embedder.{k}": v for k, v in embedder.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
-    return path
+    return random_checkpoint(path)
 
 
 @pytest.fixture(scope="module")

@@ -10,27 +10,18 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
+from checkpoint_support import random_checkpoint
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.decide.threshold import fit_thresholds
 from photoid.deep import DeepEngine
 from photoid.evaluation import evaluate_deep
 from photoid.metrics import NEW_INDIVIDUAL
-from photoid.models import Embedder
-from photoid.models.embedder import embedder_config
-from photoid.train.config import resolve_config
 
 
 def _checkpoint(path: Path, seed: int) -> Path:
-    """A photoid checkpoint with a randomly initialised tiny embedder (no training)."""
-    config = resolve_config(None, ["backbone=test_resnet", "image_size=32", "embedding_size=8"])
-    torch.manual_seed(seed)
-    embedder = Embedder(embedder_config(config))
-    weights = {f"embedder.{k}": v for k, v in embedder.state_dict().items()}
-    torch.save({"hyper_parameters": {"config": config.to_dict()}, "state_dict": weights}, path)
-    return path
+    return random_checkpoint(path, seed, use_bbox=True)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ Commands, the benchmark and the catalog ask engines only through this contract:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,12 +27,21 @@ from typing import Any, ClassVar, Literal
 
 from photoid.core import Identification
 from photoid.data.table import Dataset
-from photoid.decide.policy import NewIndividualPolicy, NewIndividualSetting, Prior
+from photoid.decide.policy import (
+    NewIndividualPolicy,
+    NewIndividualSetting,
+    Prior,
+    fit_threshold_policy,
+)
+from photoid.engines.leave_out import left_out_rows
 from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
 from photoid.local.config import LocalConfig
+from photoid.progress import stage_callback
 
 StageProgress = Callable[[str, int, int], None]
+POLICY_QUERIES = 150
+"""Gallery photos left out and asked when a raw-score engine's policy is fitted on its gallery."""
 Combine = Literal["mean", "concat"]
 
 
@@ -72,7 +82,9 @@ class EngineOptions:
 
 class Engine(ABC):
     """One identification method. Subclasses set :attr:`method` and implement
-    :meth:`_fit_gallery`, :meth:`identify`, :meth:`_fit_policy` and :attr:`identities`."""
+    :meth:`_fit_gallery`, :meth:`identify` and :attr:`identities`; raw-score engines rank their
+    own gallery in :meth:`_gallery_left_out`, calibrated ones fit their own
+    :meth:`_fit_policy`."""
 
     method: ClassVar[str]
     """The name the registry knows the engine by (``--method``)."""
@@ -182,11 +194,39 @@ class Engine(ABC):
     ) -> None:
         """Build the gallery (and calibrate, where the engine does)."""
 
-    @abstractmethod
     def _fit_policy(
         self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
     ) -> NewIndividualPolicy:
-        """The ``auto`` new-individual policy of this engine."""
+        """The ``auto`` new-individual policy of an engine with raw scores: a score threshold
+        fitted for MAP@5 on the calibration rows, else on up to :data:`POLICY_QUERIES` gallery
+        photos each ranked with its group left out (:meth:`_gallery_left_out`)."""
+        counts = Counter(self.identities)
+        if calibration is not None:
+            asked = Queries.of(calibration)
+            step = stage_callback(progress, "calibration", len(asked.paths))
+            rankings = self.identify(asked, step)
+            truth = [str(t) for t in calibration.table["identity"]]
+            species = None if asked.species is None else [_text(s) for s in asked.species]
+            return fit_threshold_policy(
+                truth, rankings, counts, species, left_out=False, source="val"
+            )
+        rows = left_out_rows(len(self.identities), POLICY_QUERIES, self.options.fused.seed)
+        rankings = self._gallery_left_out(gallery, rows, progress)
+        by_image = dict(
+            zip(gallery.table["image"].astype(str), gallery.cells("species") or [], strict=False)
+        )
+        images = self.images
+        species = [_text(by_image.get(images[r])) for r in rows] if by_image else None
+        truth = [self.identities[r] for r in rows]
+        return fit_threshold_policy(
+            truth, rankings, counts, species, left_out=True, source="gallery"
+        )
+
+    def _gallery_left_out(
+        self, gallery: Dataset, rows: Sequence[int], progress: StageProgress | None
+    ) -> list[Identification]:
+        """Gallery photos at positions ``rows`` ranked against the rest of the gallery."""
+        raise PhotoidError(f"the {self.method} engine cannot rank its gallery against itself")
 
 
 def _text(value: object) -> str | None:

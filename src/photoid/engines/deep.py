@@ -4,17 +4,14 @@ so the new-individual policy is a score threshold fitted for MAP@5."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 
 from photoid.core import Candidate, Identification, Match
 from photoid.data.table import Dataset
-from photoid.decide.policy import NewIndividualPolicy, fit_threshold_policy
 from photoid.deep.checkpoints import load_deep_engine
 from photoid.deep.engine import DeepEngine
 from photoid.deep.ensemble import DeepEnsemble
 from photoid.engines.base import Engine, StageProgress
-from photoid.engines.local import _cell, _species
 from photoid.errors import PhotoidError
 from photoid.fusion.config import Queries
 from photoid.progress import stage_callback
@@ -95,33 +92,9 @@ class DeepEmbeddings(Engine):
     def images(self) -> list[str]:
         return self.engine.images
 
-    def _fit_policy(
-        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
-    ) -> NewIndividualPolicy:
-        counts = Counter(self.identities)
-        if calibration is not None:
-            asked = Queries.of(calibration)
-            rankings = self.identify(asked)
-            truth = [str(t) for t in calibration.table["identity"]]
-            return fit_threshold_policy(
-                truth, rankings, counts, _species(asked), left_out=False, source="val"
-            )
-        ranked, scores = self.engine.leave_one_out(6)
-        images = self.images
-        rankings = [
-            Identification(
-                images[i],
-                [
-                    Candidate(name, float(score), Match.photo(""))
-                    for name, score in zip(names, scores[i].tolist(), strict=False)
-                ],
-            )
-            for i, names in enumerate(ranked)
-        ]
-        by_image = dict(
-            zip(gallery.table["image"].astype(str), gallery.cells("species") or [], strict=False)
-        )
-        species = [_cell(by_image.get(name)) for name in images] if by_image else None
-        return fit_threshold_policy(
-            list(self.identities), rankings, counts, species, left_out=True, source="gallery"
-        )
+    def _gallery_left_out(
+        self, gallery: Dataset, rows: Sequence[int], progress: StageProgress | None
+    ) -> list[Identification]:
+        """From the stored embeddings, each photo alone left out (a model trained on these
+        photos knows them anyway: give val rows to fit on photos it never saw)."""
+        return self.left_out(Queries([], [self.images[r] for r in rows]), rows)

@@ -4,24 +4,19 @@ new-individual policy is a score threshold fitted for MAP@5."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
 
+from photoid.calibrate.groups import dataset_groups
 from photoid.core import Identification
 from photoid.data.table import Dataset
-from photoid.decide.policy import NewIndividualPolicy, fit_threshold_policy
 from photoid.engines.base import Engine, StageProgress
-from photoid.engines.leave_out import left_out_rows
 from photoid.fusion.config import Queries
 from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_many
 from photoid.progress import stage_callback
-
-POLICY_QUERIES = 150
-"""Gallery photos left out and asked when the policy is fitted on the gallery itself."""
 
 
 class LocalFeatures(Engine):
@@ -105,49 +100,28 @@ class LocalFeatures(Engine):
     def images(self) -> list[str]:
         return self.engine.images
 
-    def _fit_policy(
-        self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
-    ) -> NewIndividualPolicy:
-        counts = Counter(self.identities)
-        if calibration is not None:
-            asked = Queries.of(calibration)
-            rankings = self.identify(
-                asked, stage_callback(progress, "calibration", len(asked.paths))
-            )
-            truth = [str(t) for t in calibration.table["identity"]]
-            species = _species(asked)
-            return fit_threshold_policy(
-                truth, rankings, counts, species, left_out=False, source="val"
-            )
-        rows = left_out_rows(len(self.identities), POLICY_QUERIES, self.options.fused.seed)
-        features = self.engine.gallery_features
+    def _gallery_left_out(
+        self, gallery: Dataset, rows: Sequence[int], progress: StageProgress | None
+    ) -> list[Identification]:
+        """Each photo asked with its whole group (encounter, date or near-duplicate cluster:
+        :func:`photoid.calibrate.groups.dataset_groups`) left out, from its stored features;
+        then the descriptors are dropped (LNBNN needs only the index)."""
+        engine = self.engine
+        groups = dataset_groups(gallery, use_bbox=engine.config.use_bbox)
+        row_of = {str(name): r for r, name in enumerate(gallery.table["image"])}
+        position = {name: p for p, name in enumerate(engine.images)}
+        features = engine.gallery_features
         step = stage_callback(progress, "calibration", len(rows))
-        rankings = []
-        for row in rows:
-            rankings.append(
-                self.engine.identify_features(
-                    self.engine.images[row], features[row], self.engine.viewpoints[row], row
-                )
-            )
+        out = []
+        for p in rows:
+            name = engine.images[p]
+            members = groups.members(row_of[name])
+            gone = [position[n] for n in gallery.table["image"].iloc[members] if n in position]
+            out.append(engine.identify_features(name, features[p], engine.viewpoints[p], gone))
             if step is not None:
                 step(1)
-        truth = [self.identities[r] for r in rows]
-        species_by_image = dict(
-            zip(gallery.table["image"].astype(str), gallery.cells("species") or [], strict=False)
-        )
-        species = (
-            [_cell(species_by_image.get(self.engine.images[r])) for r in rows]
-            if species_by_image
-            else None
-        )
-        self.engine.drop_descriptors()
-        return fit_threshold_policy(
-            truth, rankings, counts, species, left_out=True, source="gallery"
-        )
-
-
-def _species(queries: Queries) -> list[str | None] | None:
-    return None if queries.species is None else [_cell(s) for s in queries.species]
+        engine.drop_descriptors()
+        return out
 
 
 def _cell(value: object) -> str | None:
