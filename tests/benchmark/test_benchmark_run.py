@@ -18,7 +18,7 @@ from photoid.benchmark.sources import BenchmarkDataset, resolve_dataset, synthet
 from photoid.demo import DemoSettings
 from photoid.errors import PhotoidError
 from photoid.evaluation import EvaluationResult
-from photoid.fusion.run import evaluate_fused
+from photoid.evaluation.engine_run import evaluate
 from photoid.local.config import LocalConfig
 
 TINY = DemoSettings(individuals=4, images_per=4, size=64)
@@ -84,11 +84,12 @@ def test_local_deep_and_fused_on_both_splits(
 ) -> None:
     calls: list[dict[str, Any]] = []
 
-    def spy(dataset: Any, column: str, **kwargs: Any) -> EvaluationResult:
-        calls.append(kwargs)
-        return evaluate_fused(dataset, column, **kwargs)
+    def spy(dataset: Any, column: str, method: str, *args: Any, **kwargs: Any) -> EvaluationResult:
+        if method == "fused":
+            calls.append({"options": args[0], **kwargs})
+        return evaluate(dataset, column, method, *args, **kwargs)
 
-    monkeypatch.setattr("photoid.benchmark.run.evaluate_fused", spy)
+    monkeypatch.setattr("photoid.benchmark.run.evaluate", spy)
     seen: list[str] = []
     # Given out of order, the methods still run local, deep, fused, fused+deep.
     options = BenchmarkOptions(("fused+deep", "fused", "local", "deep"), 0.05, TINY_DEEP, TINY)
@@ -125,10 +126,18 @@ def test_local_deep_and_fused_on_both_splits(
     assert deep[0].settings == ("max_minutes=0.05", *TINY_DEEP, "identities_per_batch=4")
     assert deep[1].settings == ("max_minutes=0.05", *TINY_DEEP, "identities_per_batch=3")
     assert (work / "deep" / "synthetic" / "open-20" / "checkpoints" / "last.ckpt").is_file()
-    # fused+deep gets the deep run's checkpoint of the same split, and "auto" when open.
-    models = [None if c["model"] is None else c["model"].parent.parent.name for c in calls]
-    assert models == [None, "closed-20", None, "open-20"]
-    assert [call["new_threshold"] for call in calls] == [None, None, "auto", "auto"]
+    # fused+deep gets the deep run's checkpoint of the same split; the new-individual decision
+    # is the default one: fitted on the open split (its unseen individual), never on the closed.
+    models = [c["options"].models for c in calls]
+    assert [m[0].parent.parent.name if m else None for m in models] == [
+        None,
+        "closed-20",
+        None,
+        "open-20",
+    ]
+    assert all(call.get("new_individual") is None for call in calls)
+    rules = [r.summary["new_threshold_fit"]["rule"] for r in records]
+    assert rules[:4] == ["never"] * 4 and "never" not in rules[4:]
     calibration = [r.summary["calibration"]["source"] for r in records if "fused" in r.method]
     assert calibration == ["gallery leave-one-out", "calibration rows"] * 2
     assert all(r.summary["new_threshold"] is None for r in records if r.split == "closed 20%")

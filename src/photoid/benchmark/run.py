@@ -7,9 +7,10 @@ budget on the split's train rows less 20% of each identity's photos, kept for ca
 evaluated with every train row as its gallery), ``fused`` (:func:`photoid.fusion.evaluate_fused`:
 local engines and colour, calibrated on the gallery by leave-one-out) and ``fused+deep`` (the
 same with that deep model and its pair verifier, calibrated on the photos the model was not
-trained on, which leave the gallery for it). On open
-splits ``new_individual`` is decided (threshold ``auto``: fitted on the gallery alone); on
-closed ones it is never inserted.
+trained on, which leave the gallery for it). Every method goes through the engine registry
+(:func:`photoid.evaluation.engine_run.evaluate`) with the default new-individual decision:
+fitted (``auto``) on open splits, where some queries' individuals are absent from the gallery;
+never inserted on closed ones.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from photoid.benchmark.splits import (
 from photoid.data.selection import GALLERY_VALUES
 from photoid.data.table import Dataset
 from photoid.demo import DemoSettings
+from photoid.engines.base import EngineOptions
 from photoid.errors import PhotoidError
-from photoid.evaluation import evaluate_deep, evaluate_local
-from photoid.fusion.run import evaluate_fused
+from photoid.evaluation.engine_run import evaluate
 from photoid.progress import StageProgress
 from photoid.train.config import resolve_config
 from photoid.train.fit import fit
@@ -148,14 +149,8 @@ def _local(
     name: str, split: BenchmarkSplit, work: Path, progress: StageProgress | None
 ) -> RunRecord:
     config, changed = local_settings(name)
-    result = evaluate_local(
-        split.dataset,
-        split.column,
-        config,
-        cache_dir=work / "cache",
-        new_threshold="auto" if split.open else None,
-        progress=progress,
-    )
+    options = EngineOptions(local=config, cache_dir=work / "cache")
+    result = evaluate(split.dataset, split.column, "local", options, progress=progress)
     return RunRecord(name, split.label, "local", result.summary(), changed)
 
 
@@ -184,13 +179,8 @@ def _deep(
     seconds = time.perf_counter() - started
     if progress is not None:
         progress(f"train ({options.train_minutes:g} min at most)", 1, 1)
-    result = evaluate_deep(
-        split.dataset,
-        split.column,
-        trained.last_checkpoint,
-        new_threshold="auto" if split.open else None,
-        progress=progress,
-    )
+    engine = EngineOptions(models=(trained.last_checkpoint,))
+    result = evaluate(split.dataset, split.column, "deep", engine, progress=progress)
     changed = tuple(settings[len(FROM_SCRATCH) :])
     record = RunRecord(
         name, split.label, "deep", result.summary(), changed, seconds, trained.epochs
@@ -206,15 +196,9 @@ def _fused(
     progress: StageProgress | None,
 ) -> RunRecord:
     config, changed = local_settings(name)
-    result = evaluate_fused(
-        split.dataset,
-        split.column,
-        model=checkpoint,
-        config=config,
-        cache_dir=work / "cache",
-        new_threshold="auto" if split.open else None,
-        progress=progress,
-    )
+    models = () if checkpoint is None else (checkpoint,)
+    options = EngineOptions(local=config, cache_dir=work / "cache", models=models)
+    result = evaluate(split.dataset, split.column, "fused", options, progress=progress)
     model = () if checkpoint is None else ("model=deep run of this split",)
     method = "fused" if checkpoint is None else "fused+deep"
     return RunRecord(name, split.label, method, result.summary(), (*changed, *model))
