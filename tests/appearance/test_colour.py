@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from photoid.appearance import BINS, ColourEngine, colour_histogram
+from photoid.appearance import BINS, HUE_SATURATION_BINS, ColourEngine, colour_histogram
 from photoid.data.table import load_dataset
 
 RED, GREEN, BLUE, DARK_RED = (255, 0, 0), (0, 255, 0), (0, 0, 255), (128, 0, 0)
@@ -102,6 +102,34 @@ def test_other_bin_counts() -> None:
     assert histogram.shape == (16,)
     assert np.flatnonzero(histogram).tolist() == [3]
     assert BINS == (8, 8, 8)
+
+
+def test_hue_saturation_bins_leave_brightness_out() -> None:
+    """8x8 (hue, saturation): red (0, 255) and dark red (0, 255, V 128) share bin (0, 7) = 7,
+    where 8x8x8 bins part them (63 and 60); blue (120, 255) -> (5, 7) = 47."""
+    assert HUE_SATURATION_BINS == (8, 8)
+    red = colour_histogram(solid(RED), HUE_SATURATION_BINS)
+    assert red.shape == (64,) and red.dtype == np.float32
+    assert np.flatnonzero(red).tolist() == [7]
+    np.testing.assert_array_equal(colour_histogram(solid(DARK_RED), HUE_SATURATION_BINS), red)
+    mixed = colour_histogram(halves(RED, BLUE), HUE_SATURATION_BINS)
+    np.testing.assert_allclose(mixed[[7, 47]], [HALF, HALF], rtol=1e-6)
+
+
+def test_bins_must_be_two_or_three() -> None:
+    with pytest.raises(ValueError, match="hue, saturation"):
+        colour_histogram(solid(RED), (8,))
+
+
+def test_engine_with_hue_saturation_bins(tmp_path: Path) -> None:
+    """Dark red finds red: same hue and saturation, other brightness."""
+    engine = ColourEngine(bins=HUE_SATURATION_BINS)
+    paths = [write(tmp_path / f"{i}.png", solid(c)) for i, c in enumerate((RED, BLUE))]
+    engine.add(paths, ["r", "b"])
+    query = write(tmp_path / "q.png", solid(DARK_RED))
+    [answer] = engine.identify([query])
+    assert answer.candidates[0].identity == "r"
+    assert answer.candidates[0].score == pytest.approx(1.0, abs=1e-6)
 
 
 # -- ColourEngine ------------------------------------------------------------------------

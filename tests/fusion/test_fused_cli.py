@@ -52,7 +52,12 @@ def test_evaluate_fused_reports_calibrated_numbers(dataset: Path, tmp_path: Path
     assert summary["method"] == "fused"
     assert summary["queries"] == 6 and summary["gallery"] == 15
     assert 0.0 <= summary["ece"] <= 1.0
-    assert summary["calibration"]["engines"] == ["local", "local@768", "colour"]
+    assert summary["calibration"]["engines"] == [
+        "local",
+        "local@768",
+        "colour",
+        "hue-saturation",
+    ]
     assert summary["calibration"]["source"] == "gallery leave-one-out"
     assert summary["acc_new"] is not None  # individual 5 is new: scored apart
     assert "data:image/png;base64," in report.read_text(encoding="utf-8")

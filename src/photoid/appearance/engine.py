@@ -18,10 +18,11 @@ from photoid.search.vector_engine import VectorEngine
 
 
 class ColourEngine(VectorEngine):
-    """Identity score = Hellinger similarity (in [0, 1]) of the identity's most similar photo."""
+    """Identity score = Hellinger similarity (in [0, 1]) of the identity's most similar photo;
+    ``bins``: of :func:`colour_histogram` (two: hue and saturation only)."""
 
     def __init__(
-        self, *, bins: tuple[int, int, int] = BINS, use_bbox: bool = True, top: int = 5
+        self, *, bins: tuple[int, ...] = BINS, use_bbox: bool = True, top: int = 5
     ) -> None:
         self.bins = bins
         self.use_bbox = use_bbox
@@ -34,11 +35,12 @@ class ColourEngine(VectorEngine):
         cls,
         dataset: Dataset,
         *,
+        bins: tuple[int, ...] = BINS,
         use_bbox: bool = True,
         progress: Callable[[int], None] | None = None,
     ) -> ColourEngine:
         """A gallery of every row of ``dataset`` with a known identity."""
-        engine = cls(use_bbox=use_bbox)
+        engine = cls(bins=bins, use_bbox=use_bbox)
         engine.add_dataset(dataset, progress)
         return engine
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from photoid.appearance import ColourEngine
+from photoid.appearance import BINS, HUE_SATURATION_BINS, ColourEngine
 from photoid.calibrate.groups import SAME_COLOURS, PhotoGroups, dataset_groups
 from photoid.core import Candidate, Identification, Match
 from photoid.data.table import Dataset
@@ -116,12 +116,18 @@ class FusedEngine:
             if side != local_config.max_side
         }
         globals_: dict[str, ColourEngine | DeepEngine] = {}
-        if config.colour:
-            globals_["colour"] = ColourEngine.from_dataset(
-                gallery,
-                use_bbox=local_config.use_bbox,
-                progress=stage_callback(progress, "colour", len(gallery)),
-            )
+        colours = (
+            ("colour", BINS, config.colour),
+            ("hue-saturation", HUE_SATURATION_BINS, config.hue_saturation),
+        )
+        for key, bins, wanted in colours:
+            if wanted:
+                globals_[key] = ColourEngine.from_dataset(
+                    gallery,
+                    bins=bins,
+                    use_bbox=local_config.use_bbox,
+                    progress=stage_callback(progress, key, len(gallery)),
+                )
         if deep is not None:
             globals_["deep"] = deep
         names = set(local.identities)
@@ -181,7 +187,7 @@ class FusedEngine:
         for name, engine in self.globals.items():
             vectors, failed = engine.embed(queries.paths, boxes)
             excluded = None if exclude is None else [engine_rows(e, rows[name]) for e in exclude]
-            floor = 0.0 if name == "colour" else -1.0
+            floor = 0.0 if isinstance(engine, ColourEngine) else -1.0
             tables.append(
                 global_table(engine.gallery, vectors, self.universe, exclude=excluded, floor=floor)
             )
