@@ -315,11 +315,14 @@ class FusedEngine:
             keep = pairs.column != own_removed[pairs.query]
             pairs = CandidatePairs(pairs.query[keep], pairs.column[keep])
         probability = self.fusion.predict(tables, pairs)
+        # Isotonic calibration maps a range of scores to one probability; where candidates
+        # tie, the engines' own order (their summed ranks) decides instead of column order.
+        ranks = sum(table.ranks[pairs.query, pairs.column] for table in tables)
         n = tables[0].scores.shape[0]
         out = []
         for i in range(n):
             mine = np.flatnonzero(pairs.query == i)
-            order = mine[np.argsort(-probability[mine], kind="stable")]
+            order = mine[np.lexsort((ranks[mine], -probability[mine]))]
             out.append((pairs.column[order], probability[order]))
         return out
 
