@@ -27,6 +27,7 @@ from photoid.core import Identification
 from photoid.data.csvio import read_metadata_csv
 from photoid.data.readers._write import Entry, check_output, destination, write_dataset
 from photoid.data.schema import METADATA_FILE, UNKNOWN_IDENTITY, is_split_column
+from photoid.data.selection import GALLERY_VALUES, QUERY_VALUES
 from photoid.data.table import Dataset, save_metadata, to_metadata_frame
 from photoid.deep.checkpoints import load_deep_engine
 from photoid.deep.ensemble import Combine
@@ -87,8 +88,8 @@ def split_masks(dataset: Dataset, split_column: str) -> tuple[np.ndarray, np.nda
         )
     values = dataset.table[split_column]
     unknown = (dataset.table["identity"] == UNKNOWN_IDENTITY).to_numpy()
-    gallery = values.isin(["train", "gallery"]).to_numpy() & ~unknown
-    queries = values.isin(["test", "query"]).to_numpy() | unknown
+    gallery = values.isin(list(GALLERY_VALUES)).to_numpy() & ~unknown
+    queries = values.isin(list(QUERY_VALUES)).to_numpy() | unknown
     if not gallery.any() or not queries.any():
         raise DatasetError(
             f"split column {split_column!r} needs known train rows (the gallery) and test rows "
