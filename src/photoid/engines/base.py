@@ -234,3 +234,18 @@ def _text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+class GalleryEngine(Engine):
+    """An engine whose gallery is one object of :mod:`photoid.local` or :mod:`photoid.deep`
+    (``engine``) that lists its photos' ``identities`` and ``images``."""
+
+    engine: Any
+
+    @property
+    def identities(self) -> list[str]:
+        return list(self.engine.identities)
+
+    @property
+    def images(self) -> list[str]:
+        return list(self.engine.images)

@@ -11,13 +11,13 @@ from photoid.data.table import Dataset
 from photoid.deep.checkpoints import load_deep_engine
 from photoid.deep.engine import DeepEngine
 from photoid.deep.ensemble import DeepEnsemble
-from photoid.engines.base import Engine, StageProgress
+from photoid.engines.base import GalleryEngine, StageProgress
 from photoid.errors import PhotoidError
 from photoid.fusion.config import Queries
 from photoid.progress import stage_callback
 
 
-class DeepEmbeddings(Engine):
+class DeepEmbeddings(GalleryEngine):
     """A model trained with ``photoid train`` (or several, combined by ``ensemble``). Answers
     rank ``options.local.top`` identities (at least 6), as the local engine's do."""
 
@@ -83,14 +83,6 @@ class DeepEmbeddings(Engine):
             )
             for i, row in enumerate(rows)
         ]
-
-    @property
-    def identities(self) -> list[str]:
-        return self.engine.identities
-
-    @property
-    def images(self) -> list[str]:
-        return self.engine.images
 
     def _gallery_left_out(
         self, gallery: Dataset, rows: Sequence[int], progress: StageProgress | None

@@ -12,17 +12,18 @@ import numpy as np
 from photoid.calibrate.groups import dataset_groups
 from photoid.core import Identification
 from photoid.data.table import Dataset
-from photoid.engines.base import Engine, StageProgress
+from photoid.engines.base import GalleryEngine, StageProgress
 from photoid.fusion.config import Queries
 from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_many
 from photoid.progress import stage_callback
 
 
-class LocalFeatures(Engine):
+class LocalFeatures(GalleryEngine):
     """Keypoint matching; needs no trained weights and runs on CPU."""
 
     method = "local"
+    engine: LocalEngine
 
     def _fit_gallery(
         self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
@@ -91,14 +92,6 @@ class LocalFeatures(Engine):
                 answer if top is None else replace(answer, candidates=answer.candidates[:top])
             )
         return out
-
-    @property
-    def identities(self) -> list[str]:
-        return self.engine.identities
-
-    @property
-    def images(self) -> list[str]:
-        return self.engine.images
 
     def _gallery_left_out(
         self, gallery: Dataset, rows: Sequence[int], progress: StageProgress | None
