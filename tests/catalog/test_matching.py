@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from checkpoint_support import random_checkpoint
 from sqlalchemy import select, update
 
+from checkpoint_support import random_checkpoint
 from photoid.catalog import (
     Catalog,
     ImageUpload,

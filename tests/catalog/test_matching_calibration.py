@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from checkpoint_support import random_checkpoint
 
+from checkpoint_support import random_checkpoint
 from photoid.catalog import (
     Catalog,
     ImageUpload,
