@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +78,24 @@ def test_engine_and_gallery_options_do_not_mix(dataset: Path, tmp_path: Path) ->
     assert code == 2 and "no fitted engine here" in err
     code, _, err = _run(["identify", "--engine", str(tmp_path), "--new-individual", "never", query])
     assert code == 2 and "give it to `photoid fit`" in err
+
+
+def test_identify_warns_when_the_gallery_changed_after_fitting(
+    dataset: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset, copy)
+    engine = tmp_path / "engine"
+    code, out, err = _run(
+        ["fit", str(copy), "--out", str(engine), "--split-column", "split", *FAST]
+    )
+    assert code == 0, out + err
+    query = str(sorted((copy / "images").glob("*/*_002.jpg"))[0])
+    code, _, err = _run(["identify", "--engine", str(engine), query])
+    assert code == 0 and "changed after" not in err
+    manifest = engine / "engine.json"
+    later = manifest.stat().st_mtime + 10
+    os.utime(copy / "metadata.csv", (later, later))
+    code, _, err = _run(["identify", "--engine", str(engine), query])
+    assert code == 0
+    assert "metadata.csv changed after the engine" in err and "refit it: photoid fit" in err

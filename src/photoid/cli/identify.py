@@ -88,6 +88,12 @@ def identify(
     if engine is not None and (new_individual or new_threshold):
         raise PhotoidError("--new-individual is fitted with the engine: give it to `photoid fit`")
     setting = new_individual_setting(new_individual, new_threshold)
+    if engine is not None:
+        from photoid.engines.store import stale_reason
+
+        reason = stale_reason(engine)
+        if reason is not None:
+            typer.echo(f"warning: {reason}", err=True)
     options = engine_options(
         settings=settings,
         cache=cache,

@@ -126,6 +126,19 @@ def read_manifest(folder: Path) -> Manifest:
     )
 
 
+def stale_reason(folder: Path) -> str | None:
+    """Why a saved engine may no longer match its gallery (its dataset's ``metadata.csv``
+    changed after the engine was saved), with the command that refits it; None when nothing
+    says so. Cheap: file times only (`photoid fit` compares image contents)."""
+    manifest = read_manifest(folder)
+    root = Path(str(manifest.data["gallery"].get("root", "")))
+    table = root / "metadata.csv"
+    if not table.is_file() or table.stat().st_mtime <= (folder / MANIFEST).stat().st_mtime:
+        return None
+    refit = manifest.data.get("command") or "photoid fit DATASET --out FOLDER"
+    return f"{table} changed after the engine in {folder} was fitted; refit it: {refit}"
+
+
 def load_engine(folder: Path) -> Engine:
     """The fitted engine saved in ``folder`` (see the module docstring)."""
     manifest = read_manifest(folder)
