@@ -36,6 +36,7 @@ from photoid.decide.policy import (
 from photoid.engines.leave_out import left_out_rows
 from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
+from photoid.fusion.rows import text_cell
 from photoid.local.config import LocalConfig
 from photoid.progress import stage_callback
 
@@ -146,7 +147,7 @@ class Engine(ABC):
         prior: Prior = None,
     ) -> list[Identification]:
         """Apply the fitted new-individual policy to rankings."""
-        kinds = None if species is None else [_text(s) for s in species]
+        kinds = None if species is None else [text_cell(s) for s in species]
         return self.policy.decide(rankings, kinds, prior=prior)
 
     def add(
@@ -206,7 +207,7 @@ class Engine(ABC):
             step = stage_callback(progress, "calibration", len(asked.paths))
             rankings = self.identify(asked, step)
             truth = [str(t) for t in calibration.table["identity"]]
-            species = None if asked.species is None else [_text(s) for s in asked.species]
+            species = None if asked.species is None else [text_cell(s) for s in asked.species]
             return fit_threshold_policy(
                 truth, rankings, counts, species, left_out=False, source="val"
             )
@@ -216,7 +217,7 @@ class Engine(ABC):
             zip(gallery.table["image"].astype(str), gallery.cells("species") or [], strict=False)
         )
         images = self.images
-        species = [_text(by_image.get(images[r])) for r in rows] if by_image else None
+        species = [text_cell(by_image.get(images[r])) for r in rows] if by_image else None
         truth = [self.identities[r] for r in rows]
         return fit_threshold_policy(
             truth, rankings, counts, species, left_out=True, source="gallery"
@@ -227,13 +228,6 @@ class Engine(ABC):
     ) -> list[Identification]:
         """Gallery photos at positions ``rows`` ranked against the rest of the gallery."""
         raise PhotoidError(f"the {self.method} engine cannot rank its gallery against itself")
-
-
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 class GalleryEngine(Engine):

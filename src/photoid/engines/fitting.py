@@ -73,7 +73,7 @@ def fit_dataset(
     folder = Path(out)
     options = options or EngineOptions()
     data = load_dataset(dataset)
-    gallery, _ = gallery_rows(data, split_column)
+    gallery, calibration = gallery_rows(data, split_column)
     digest = gallery_digest(gallery)
     if not force and (folder / MANIFEST).is_file():
         try:
@@ -96,7 +96,8 @@ def fit_dataset(
                 dict(saved.data.get("new_individual", {})),
             )
     started = time.perf_counter()
-    engine, gallery = fit_engine(data, method, options, split_column, progress)
+    engine = create_engine(method, options)
+    engine.fit(gallery, calibration=calibration, progress=progress)
     save_engine(engine, folder, gallery, command=command, digest=digest)
     return FitReport(
         folder,

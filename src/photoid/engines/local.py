@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
-import numpy as np
-
 from photoid.calibrate.groups import dataset_groups
 from photoid.core import Identification
 from photoid.data.table import Dataset
 from photoid.engines.base import GalleryEngine, StageProgress
 from photoid.fusion.config import Queries
+from photoid.fusion.rows import text_cell
 from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_many
 from photoid.progress import stage_callback
@@ -87,7 +86,7 @@ class LocalFeatures(GalleryEngine):
                 out.append(Identification(name, warning=result.error))
                 continue
             gone = [row] if excluded is None else excluded[i]
-            answer = engine.identify_features(name, result.features, _cell(views[i]), gone)
+            answer = engine.identify_features(name, result.features, text_cell(views[i]), gone)
             out.append(
                 answer if top is None else replace(answer, candidates=answer.candidates[:top])
             )
@@ -115,9 +114,3 @@ class LocalFeatures(GalleryEngine):
                 step(1)
         engine.drop_descriptors()
         return out
-
-
-def _cell(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return str(value).strip() or None
