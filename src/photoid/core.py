@@ -25,7 +25,9 @@ class Match:
 
     ``query_points`` and ``gallery_points``: ``(m, 2)`` float32 x, y of the verified keypoint
     pairs, in pixels of each original (uncropped) image, pair i matched to pair i; empty for
-    engines that compare whole photos.
+    engines that compare whole photos. ``spread``: the smaller share (0 to 1) of either photo's
+    keypoint area that the pairs cover (a match crowded into one spot proves little), where
+    keypoints were matched; ``rejected``: why the pairs did not verify, where they did not.
     """
 
     image: str
@@ -33,6 +35,8 @@ class Match:
     inliers: int
     query_points: np.ndarray
     gallery_points: np.ndarray
+    spread: float | None = None
+    rejected: str | None = None
 
     @classmethod
     def photo(cls, image: str, score: float = 0.0) -> Match:
@@ -64,7 +68,9 @@ class Identification:
     """The answer for one query photo: candidates best first, or a warning why there are none.
 
     ``new_probability``: the probability that the photo shows an individual absent from the
-    gallery, where the engine estimates one.
+    gallery, where the engine estimates one. ``shortlist``: the identities a re-ranking engine
+    looked at closely (a failure with the right one absent lies in retrieval, with it present in
+    verification), where the engine re-ranks.
     """
 
     query: str
@@ -72,6 +78,7 @@ class Identification:
     keypoints: int = 0
     warning: str | None = None
     new_probability: float | None = None
+    shortlist: tuple[str, ...] | None = None
 
     @property
     def top_score(self) -> float:

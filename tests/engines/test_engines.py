@@ -21,6 +21,7 @@ from photoid.engines.fitting import fit_dataset, gallery_rows
 from photoid.engines.store import FORMAT, MANIFEST, STATE, load_engine, read_manifest, save_engine
 from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
+from photoid.keypoints.config import KeypointConfig
 from photoid.local.config import LocalConfig
 
 
@@ -45,6 +46,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def _options(method: str, checkpoint: Path, cache: Path | None) -> EngineOptions:
     return EngineOptions(
         local=LocalConfig(max_side=192),
+        keypoints=KeypointConfig(side=192, max_keypoints=256),
         cache_dir=cache,
         models=(checkpoint,) if method == "deep" else (),
         fused=FusedConfig(scales=()),
@@ -96,7 +98,7 @@ def test_growing_engines_add_photos_and_the_fused_one_refuses(
         (dataset.table["identity"] == dataset.table["identity"].iloc[-1]).to_numpy()
     )
     never = NewIndividualSetting("never")
-    for method in ("local", "deep"):
+    for method in ("local", "deep", "keypoints"):
         options = _options(method, checkpoint, None)
         engine = create_engine(
             method, EngineOptions(**{**options.__dict__, "new_individual": never})

@@ -120,3 +120,16 @@ def test_ratio_needs_two_gallery_descriptors_and_one_query_descriptor() -> None:
     np.testing.assert_allclose(single.weights, [8 / 9], rtol=1e-5)
     assert len(ratio_matches(QUERY[:0], GALLERY, 0.8, binary=False)) == 0
     assert len(ratio_matches(QUERY, GALLERY[:1], 0.8, binary=False)) == 0
+
+
+def test_one_to_one_counts_keypoints_at_one_pixel_once() -> None:
+    # SIFT describes one spot once per dominant orientation: gallery keypoints 0 and 1 sit at
+    # the same pixel, query keypoints 0 and 1 too. By index these are two pairs; by location
+    # one (the heavier), while query keypoint 2 elsewhere keeps its own pair.
+    query_points = np.array([[10.0, 10.0], [10.2, 9.9], [50.0, 50.0]], np.float32)
+    gallery_points = np.array([[30.0, 30.0], [30.1, 30.2], [70.0, 70.0]], np.float32)
+    pairs = _pairs([0, 1, 2], [0, 1, 2], [0.4, 0.6, 0.5])
+    assert len(one_to_one(pairs)) == 3
+    kept = one_to_one(pairs, query_points, gallery_points)
+    np.testing.assert_array_equal(kept.query_index, [1, 2])
+    np.testing.assert_allclose(kept.weights, [0.6, 0.5])

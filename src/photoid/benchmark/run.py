@@ -39,13 +39,16 @@ from photoid.demo import DemoSettings
 from photoid.engines.base import EngineOptions
 from photoid.errors import PhotoidError
 from photoid.evaluation.engine_run import evaluate
+from photoid.keypoints.config import KeypointConfig
 from photoid.progress import StageProgress
 from photoid.train.config import resolve_config
 from photoid.train.fit import fit
 from photoid.train.recipes import FROM_SCRATCH, recipe_for
 
-Method = Literal["local", "deep", "fused", "fused+deep"]
-METHODS: tuple[Method, ...] = ("local", "deep", "fused", "fused+deep")
+Method = Literal["local", "keypoints", "deep", "fused", "fused+deep"]
+METHODS: tuple[Method, ...] = ("local", "keypoints", "deep", "fused", "fused+deep")
+DEFAULT_METHODS: tuple[Method, ...] = ("local", "deep", "fused", "fused+deep")
+"""Learned keypoints run only when asked for (``--methods``): slow without a GPU."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class BenchmarkOptions:
     settings applied after the recipe; ``synthetic``: size and seed of the ``synthetic``
     dataset."""
 
-    methods: tuple[Method, ...] = METHODS
+    methods: tuple[Method, ...] = DEFAULT_METHODS
     train_minutes: float = 5.0
     train_settings: tuple[str, ...] = ()
     synthetic: DemoSettings = field(default_factory=DemoSettings)
@@ -133,6 +136,8 @@ def run_dataset(
             staged = _prefixed(progress, label)
             if method == "local":
                 record = _local(data.name, split, work, staged)
+            elif method == "keypoints":
+                record = _keypoints(data.name, split, work, staged)
             elif method == "deep":
                 record, checkpoint = _deep(data.name, split, calibrated, work, options, staged)
             elif method == "fused":
@@ -152,6 +157,17 @@ def _local(
     options = EngineOptions(local=config, cache_dir=work / "cache")
     result = evaluate(split.dataset, split.column, "local", options, progress=progress)
     return RunRecord(name, split.label, "local", result.summary(), changed)
+
+
+def _keypoints(
+    name: str, split: BenchmarkSplit, work: Path, progress: StageProgress | None
+) -> RunRecord:
+    """Learned keypoints over the local engine's short list, cropping as the local engine."""
+    config, changed = local_settings(name)
+    keypoints = KeypointConfig(use_bbox=config.use_bbox)
+    options = EngineOptions(local=config, keypoints=keypoints, cache_dir=work / "cache")
+    result = evaluate(split.dataset, split.column, "keypoints", options, progress=progress)
+    return RunRecord(name, split.label, "keypoints", result.summary(), changed)
 
 
 def _deep(

@@ -1,5 +1,6 @@
-"""The datasets a benchmark runs on: a folder with metadata.csv, a shared dataset by name, or
-the synthetic data of ``make demo`` rendered into the work folder."""
+"""The datasets a benchmark runs on: a folder with metadata.csv, a shared dataset by name, the
+synthetic data of ``make demo``, or synthetic field photos (``photoid synth --preset field``),
+both rendered into the work folder."""
 
 from __future__ import annotations
 
@@ -8,14 +9,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from photoid.benchmark.splits import with_encounter_split
 from photoid.data.schema import METADATA_FILE
 from photoid.data.synth import generate
+from photoid.data.synth.presets import PRESETS
 from photoid.data.table import Dataset, load_dataset
 from photoid.demo import DemoSettings
 from photoid.errors import PhotoidError
 
 SYNTHETIC = "synthetic"
+FIELD = "field"
 SHARED_ENV = "PHOTOID_SHARED_DATASETS"
+
+
+@dataclass(frozen=True)
+class FieldSettings:
+    """Size and seed of the ``field`` dataset: ``individuals`` x ``images_per`` photos rendered
+    with the ``field`` preset of :mod:`photoid.data.synth.presets`."""
+
+    individuals: int = 30
+    images_per: int = 6
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,10 +57,13 @@ def resolve_dataset(
     progress: Callable[[int], None] | None = None,
 ) -> BenchmarkDataset:
     """``argument``: a folder holding metadata.csv, the name of a folder under
-    :func:`shared_root`, or ``synthetic`` (rendered under ``work`` by :func:`synthetic_dataset`
-    with ``synthetic`` settings, default the demo's). Raises PhotoidError naming what was tried."""
+    :func:`shared_root`, ``synthetic`` (rendered under ``work`` by :func:`synthetic_dataset`
+    with ``synthetic`` settings, default the demo's) or ``field`` (:func:`field_dataset`).
+    Raises PhotoidError naming what was tried."""
     if argument == SYNTHETIC:
         return synthetic_dataset(work, synthetic, progress=progress)
+    if argument == FIELD:
+        return field_dataset(work, progress=progress)
     folder = Path(argument)
     if (folder / METADATA_FILE).is_file():
         return BenchmarkDataset(folder.resolve().name, load_dataset(folder), f"`{folder}`")
@@ -56,7 +73,7 @@ def resolve_dataset(
     raise PhotoidError(
         f"dataset {argument!r}: neither {folder / METADATA_FILE} nor {shared / METADATA_FILE} "
         f"exists; give a dataset folder, a dataset name under {shared_root()} (set "
-        f"{SHARED_ENV} to another folder), or {SYNTHETIC!r}"
+        f"{SHARED_ENV} to another folder), {SYNTHETIC!r} or {FIELD!r}"
     )
 
 
@@ -86,3 +103,34 @@ def synthetic_dataset(
         f"seed {s.seed}" + (" (the `make demo` data)" if s == DemoSettings() else "")
     )
     return BenchmarkDataset(SYNTHETIC, load_dataset(folder), note)
+
+
+def field_dataset(
+    work: Path,
+    settings: FieldSettings | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> BenchmarkDataset:
+    """Synthetic field photos (``photoid synth --preset field``: 1-2.5k px frames, the animal
+    10-50% of the width, scenery shared by the photos taken at 6 sites), rendered once into
+    ``work`` and reused after. Its own split is by encounter
+    (:func:`~photoid.benchmark.splits.with_encounter_split`): gallery photos from each
+    individual's earlier encounters, queries from its later ones, often at another place."""
+    s = settings or FieldSettings()
+    folder = work / f"field-{s.individuals}x{s.images_per}-seed{s.seed}"
+    if not (folder / METADATA_FILE).is_file():
+        generate(
+            folder,
+            individuals=s.individuals,
+            images_per=s.images_per,
+            seed=s.seed,
+            overwrite=True,
+            workers=min(2, os.cpu_count() or 1),
+            config=PRESETS[FIELD],
+            progress=progress,
+        )
+    note = (
+        f"`photoid synth --preset field` {s.individuals} individuals x {s.images_per} photos, "
+        f"seed {s.seed}; gallery and queries from different encounters"
+    )
+    return BenchmarkDataset(FIELD, with_encounter_split(load_dataset(folder)), note)

@@ -1,7 +1,8 @@
 """The two splits a benchmark scores on each dataset: its own (closed-set) split column, and an
 open-set split made in memory where 20% of the identities are never in the gallery (the rest
 keep the dataset's own split: KoiVideo's frames are consecutive, so only its temporal split is
-honest)."""
+honest). A dataset of dated encounters can get its own split from :func:`with_encounter_split`:
+gallery and queries from different encounters."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
 
 # A dataset's own split: the first of these columns it has.
-OWN_COLUMNS = ("split", "wd_split", "original_split")
+ENCOUNTER_COLUMN = "encounter_split"  # made by with_encounter_split (the field data)
+OWN_COLUMNS = ("split", "wd_split", "original_split", ENCOUNTER_COLUMN)
 CLOSED_COLUMN = "benchmark_closed_split"
 OPEN_COLUMN = "benchmark_open_split"
 CLOSED_LABEL = "closed 20%"
@@ -109,6 +111,45 @@ def open_split_values(
     new_queries = np.zeros(len(labels), dtype=bool)
     new_queries[rows[np.lexsort((labels[rows], rank))[:wanted]]] = True
     return np.where(known_queries | new_queries, "test", np.where(train, "train", ""))
+
+
+def encounter_split_values(
+    labels: np.ndarray, encounters: Sequence[str], dates: pd.Series | Sequence[object]
+) -> np.ndarray:
+    """``(N,)`` str: ``train`` for the photos of each identity's earlier encounters, ``test``
+    for its later ones, so no query shares an encounter (its day, place, light) with the
+    gallery. An identity's encounters are ordered by date, then name; the first half (rounded
+    down, at least one) go to train. Identities seen at one encounter only stay in train;
+    unknown rows (label -1) are ``""`` (not used). ``labels``: ``(N,)`` int64; ``encounters``:
+    ``(N,)`` encounter names; ``dates``: ``(N,)`` dates (any type pandas can order; missing
+    dates sort last)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    table = pd.DataFrame(
+        {
+            "label": labels,
+            "encounter": list(encounters),
+            "date": pd.to_datetime(pd.Series(list(dates), dtype="object")).to_numpy(),
+        }
+    )
+    known = table[table["label"] != UNKNOWN_LABEL]
+    firsts = known.groupby(["label", "encounter"], sort=False)["date"].min().reset_index()
+    firsts = firsts.sort_values(["label", "date", "encounter"], na_position="last", kind="stable")
+    rank = firsts.groupby("label").cumcount()
+    count = firsts.groupby("label")["encounter"].transform("size")
+    early = rank < np.maximum(1, count // 2)
+    gallery = set(zip(firsts["label"][early], firsts["encounter"][early], strict=True))
+    pairs = zip(table["label"], table["encounter"], strict=True)
+    in_gallery = np.array([pair in gallery for pair in pairs], dtype=bool)
+    return np.where(labels == UNKNOWN_LABEL, "", np.where(in_gallery, "train", "test"))
+
+
+def with_encounter_split(dataset: Dataset) -> Dataset:
+    """``dataset`` with :data:`ENCOUNTER_COLUMN` from :func:`encounter_split_values` (its
+    ``encounter`` and ``date`` columns), in memory: its own split in a benchmark."""
+    values = encounter_split_values(
+        dataset.labels, dataset.table["encounter"].astype(str).tolist(), dataset.table["date"]
+    )
+    return _with_column(dataset, ENCOUNTER_COLUMN, values)
 
 
 def with_calibration_rows(

@@ -22,14 +22,18 @@ def benchmark(
         list[str] | None,
         typer.Argument(
             help="Dataset folders (with metadata.csv), names of shared datasets (under "
-            "$PHOTOID_SHARED_DATASETS or ../shared/datasets) or 'synthetic' (the `make demo` "
-            "data). Default: synthetic.",
+            "$PHOTOID_SHARED_DATASETS or ../shared/datasets), 'synthetic' (the `make demo` "
+            "data) or 'field' (wide synthetic field scenes, 1,024-2,560 px, matched as whole "
+            "frames). Default: synthetic.",
             show_default=False,
         ),
     ] = None,
     methods: Annotated[
         str,
-        typer.Option(help="Engines to run, comma-separated: local, deep, fused, fused+deep."),
+        typer.Option(
+            help="Engines to run, comma-separated: local, keypoints (learned keypoints; slow "
+            "without a GPU), deep, fused, fused+deep."
+        ),
     ] = "local,deep,fused,fused+deep",
     train_minutes: Annotated[
         float, typer.Option(help="deep: training budget per dataset and split, in minutes.")

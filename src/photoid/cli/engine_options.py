@@ -99,12 +99,20 @@ def engine_options(
     new_individual: NewIndividualSetting | None = None,
 ) -> EngineOptions:
     """Engine options from the command line's values."""
-    from photoid.cli.options import cache_dir, ensemble_mode, local_config
+    from photoid.cli.options import (
+        cache_dir,
+        ensemble_mode,
+        fused_config,
+        keypoint_config,
+        local_config,
+    )
     from photoid.decide.policy import NewIndividualSetting
     from photoid.engines.base import EngineOptions
 
     return EngineOptions(
         local=local_config(settings),
+        keypoints=keypoint_config(settings),
+        fused=fused_config(settings),
         cache_dir=cache_dir(cache, no_cache),
         models=tuple(model or ()),
         tta=tuple(tta or ()),

@@ -12,6 +12,8 @@ from photoid.errors import PhotoidError
 
 if TYPE_CHECKING:
     from photoid.deep.ensemble import Combine
+    from photoid.fusion.config import FusedConfig
+    from photoid.keypoints.config import KeypointConfig
     from photoid.local.config import LocalConfig
 
 MethodOption = Annotated[
@@ -26,7 +28,9 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
-        help="Engine setting KEY=VALUE, repeatable (e.g. --set shortlist=50 --set clahe=true).",
+        help="Engine setting KEY=VALUE, repeatable (e.g. --set shortlist=50 --set clahe=true); "
+        "keypoints.KEY sets the learned-keypoint engine (--set keypoints.matcher=lightglue "
+        "--set keypoints.device=cuda), fused.KEY the fused engine (--set fused.keypoints=true).",
     ),
 ]
 CacheOption = Annotated[
@@ -58,10 +62,42 @@ NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not read or 
 
 
 def local_config(settings: list[str] | None) -> LocalConfig:
-    """The default local-engine config with ``--set`` overrides applied."""
+    """The default local-engine config with ``--set`` overrides applied (those without the
+    ``keypoints.`` prefix)."""
+    from photoid.keypoints.config import PREFIX
     from photoid.local.config import LocalConfig, parse_overrides
 
-    return LocalConfig().with_overrides(**parse_overrides(settings or []))
+    prefixes = (PREFIX, FUSED_PREFIX)
+    plain = [s for s in settings or [] if not s.strip().startswith(prefixes)]
+    return LocalConfig().with_overrides(**parse_overrides(plain))
+
+
+FUSED_PREFIX = "fused."
+"""``--set fused.NAME=VALUE`` sets the fused engine's NAME (e.g. ``fused.keypoints=true``)."""
+
+
+def fused_config(settings: list[str] | None) -> FusedConfig:
+    """The fused engine's config with the ``--set fused.NAME=VALUE`` overrides."""
+    from dataclasses import replace
+
+    from photoid.fusion.config import FusedConfig
+    from photoid.local.config import parse_overrides
+
+    mine = [
+        s.strip()[len(FUSED_PREFIX) :] for s in settings or [] if s.strip().startswith(FUSED_PREFIX)
+    ]
+    defaults = FusedConfig()
+    return replace(defaults, **parse_overrides(mine, defaults))
+
+
+def keypoint_config(settings: list[str] | None) -> KeypointConfig:
+    """The learned-keypoint engine's config with the ``--set keypoints.NAME=VALUE`` overrides."""
+    from photoid.keypoints.config import PREFIX, KeypointConfig
+    from photoid.local.config import parse_overrides
+
+    mine = [s.strip()[len(PREFIX) :] for s in settings or [] if s.strip().startswith(PREFIX)]
+    defaults = KeypointConfig()
+    return defaults.with_overrides(**parse_overrides(mine, defaults))
 
 
 def cache_dir(cache: Path | None, no_cache: bool) -> Path | None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from photoid.cli.app import app
 from photoid.cli.progress import progress_bar
+
+# The keys of photoid.data.synth.presets.PRESETS (a copy: importing it loads OpenCV; the tests
+# check the two agree).
+Preset = Literal["default", "field"]
+DEFAULT_SIZE = 256
 
 
 @app.command("synth")
@@ -19,7 +24,24 @@ def synth_command(
     ] = 30,
     images_per: Annotated[int, typer.Option(min=1, help="Photos of each individual.")] = 6,
     seed: Annotated[int, typer.Option(min=0, help="Random seed; same seed, same dataset.")] = 0,
-    size: Annotated[int, typer.Option(min=32, help="Longest image side in pixels.")] = 256,
+    size: Annotated[
+        int | None,
+        typer.Option(
+            min=32,
+            show_default=False,
+            help=f"Longest image side in pixels (default {DEFAULT_SIZE}). Only with the "
+            "default preset: --preset field draws each photo's size from 1024-2560 px and "
+            "refuses --size.",
+        ),
+    ] = None,
+    preset: Annotated[
+        Preset,
+        typer.Option(
+            help="Settings to render with: 'default' (256 px frames the animal fills 40-85% "
+            "of) or 'field' (1024-2560 px frames the animal fills 10-50% of, cluttered "
+            "scenery shared by the photos taken at one of 6 sites)."
+        ),
+    ] = "default",
     asymmetric: Annotated[
         bool,
         typer.Option(
@@ -35,7 +57,13 @@ def synth_command(
     ] = 1,
 ) -> None:
     """Render INDIVIDUALS x IMAGES_PER photos of procedurally marked animals into OUT."""
+    if preset != "default" and size is not None:
+        raise typer.BadParameter(
+            f"--preset {preset} draws each photo's size itself; leave --size out",
+            param_hint="'--size'",
+        )
     from photoid.data.synth import generate
+    from photoid.data.synth.presets import PRESETS
 
     total = individuals * images_per
     with progress_bar("Rendering photos", total) as (bar, task):
@@ -48,6 +76,7 @@ def synth_command(
             asymmetric=asymmetric,
             overwrite=overwrite,
             workers=workers,
+            config=PRESETS[preset],
             progress=lambda done: bar.advance(task, done),
         )
     typer.echo(f"Wrote {total} images of {individuals} individuals to {out / 'images'}")

@@ -37,6 +37,7 @@ from photoid.engines.leave_out import left_out_rows
 from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
 from photoid.fusion.rows import text_cell
+from photoid.keypoints.config import KeypointConfig
 from photoid.local.config import LocalConfig
 from photoid.progress import stage_callback
 
@@ -50,13 +51,15 @@ Combine = Literal["mean", "concat"]
 class EngineOptions:
     """Everything an engine may be built with; each engine reads what concerns it.
 
-    ``local``: local-feature settings; ``cache_dir``: the feature cache (features keyed by image
+    ``local``: local-feature settings; ``keypoints``: the learned-keypoint engine's settings
+    (``--set keypoints.NAME=VALUE``); ``cache_dir``: the feature cache (features keyed by image
     content, so refitting extracts only new photos); ``models``: deep checkpoints or run
     folders (several: an ensemble combined by ``ensemble``); ``tta``: test-time views of the
     deep engine; ``fused``: the fused engine's settings; ``new_individual``: the policy to fit.
     """
 
     local: LocalConfig = field(default_factory=LocalConfig)
+    keypoints: KeypointConfig = field(default_factory=KeypointConfig)
     cache_dir: Path | None = None
     models: tuple[Path, ...] = ()
     tta: tuple[str, ...] = ()
@@ -69,6 +72,7 @@ class EngineOptions:
         """The options as plain JSON data (saved with a fitted engine)."""
         return {
             "local": self.local.to_dict(),
+            "keypoints": self.keypoints.to_dict(),
             "models": [str(m) for m in self.models],
             "tta": list(self.tta),
             "ensemble": self.ensemble,

@@ -33,6 +33,7 @@ class Fused(Engine):
             deep=load_deep(models or None, gallery, progress),
             calibration=calibration,
             config=self.options.fused,
+            keypoint_config=self.options.keypoints,
             progress=progress,
         )
         self.skipped = list(self.engine.local.skipped)

@@ -19,6 +19,7 @@ ENGINES: dict[str, str] = {
     "local": "photoid.engines.local:LocalFeatures",
     "deep": "photoid.engines.deep:DeepEmbeddings",
     "fused": "photoid.engines.fused:Fused",
+    "keypoints": "photoid.engines.keypoints:LearnedKeypoints",
 }
 METHODS: tuple[str, ...] = tuple(ENGINES)
 

@@ -30,7 +30,10 @@ class FusedConfig:
     ``wd_split`` 0.632 / 0.693 -> 0.645 / 0.694; CTai_subset ``wd_split`` 0.891 / 0.925 ->
     0.891 / 0.933; in place of the HSV engine rather than beside it, LionData falls to 0.613
     and CTai to 0.836); ``verifier``: with a deep model, a
-    learned pair verifier on its embeddings (:mod:`photoid.fusion.verify`); ``columns``: ranked
+    learned pair verifier on its embeddings (:mod:`photoid.fusion.verify`); ``keypoints``: the
+    learned-keypoint engine (:mod:`photoid.keypoints`) re-ranking the RootSIFT engine's short list
+    as one more input (off by default: a network pass per photo and per pair is slow on a CPU;
+    see docs/benchmarks.md for what it adds); ``columns``: ranked
     candidates kept per query for the new-individual model; ``near_duplicate``: without an
     ``encounter`` or ``date`` column, two gallery photos of one identity whose grayscale
     thumbnails are more alike than this (and whose colours agree) are one group, left out
@@ -43,6 +46,7 @@ class FusedConfig:
     colour: bool = True
     hue_saturation: bool = True
     verifier: bool = True
+    keypoints: bool = False
     seed: int = 0
     columns: int = 5
     near_duplicate: float = NEAR_DUPLICATE

@@ -50,9 +50,11 @@ from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
 from photoid.progress import StageProgress, stage_callback
 
-if TYPE_CHECKING:  # torch: loaded only with a deep model
+if TYPE_CHECKING:  # torch: loaded only with a deep model or learned keypoints
     from photoid.calibrate.verifier import PairVerifier
     from photoid.deep.engine import DeepEngine
+    from photoid.keypoints.config import KeypointConfig
+    from photoid.keypoints.engine import KeypointEngine
 
 Progress = Callable[[int], None]
 _EMPTY = np.zeros((0, 2), np.float32)
@@ -77,11 +79,13 @@ class FusedEngine:
     scaled: dict[str, LocalEngine] = field(default_factory=dict)
     verifier: PairVerifier | None = None
     groups: PhotoGroups | None = None
+    learned: KeypointEngine | None = None
 
     @property
     def engines(self) -> tuple[str, ...]:
         extra = ("verifier",) if self.verifier is not None else ()
-        return ("local", *self.scaled, *self.globals, *extra)
+        learned = ("keypoints",) if self.learned is not None else ()
+        return ("local", *self.scaled, *learned, *self.globals, *extra)
 
     @classmethod
     def build(
@@ -93,6 +97,7 @@ class FusedEngine:
         deep: DeepEngine | None = None,
         calibration: Dataset | None = None,
         config: FusedConfig | None = None,
+        keypoint_config: KeypointConfig | None = None,
         progress: StageProgress | None = None,
     ) -> FusedEngine:
         """Build the engines' galleries from ``gallery`` (``deep``: an engine whose gallery is
@@ -148,6 +153,18 @@ class FusedEngine:
             positions=positions,
             scaled=scaled,
         )
+        if config.keypoints:
+            from photoid.keypoints.config import KeypointConfig
+            from photoid.keypoints.engine import KeypointEngine
+
+            keypoints = (keypoint_config or KeypointConfig()).with_overrides(top=local_config.top)
+            engine.learned = KeypointEngine.over(
+                local,
+                gallery,
+                keypoints,
+                cache_dir,
+                stage_callback(progress, "gallery (learned keypoints)", len(gallery)),
+            )
         if calibration is None or len(calibration) == 0:
             engine.groups = dataset_groups(
                 gallery,
@@ -184,6 +201,9 @@ class FusedEngine:
         for name, member in self.scaled.items():
             more, _ = local_answers(member, queries, exclude, rows[name], None)
             tables.append(answer_table(more, self.universe))
+        if self.learned is not None:
+            learned = self.learned.answers(queries, exclude, rows["local"])
+            tables.append(answer_table(learned, self.universe))
         for name, engine in self.globals.items():
             vectors, failed = engine.embed(queries.paths, boxes)
             excluded = None if exclude is None else [engine_rows(e, rows[name]) for e in exclude]

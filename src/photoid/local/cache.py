@@ -48,6 +48,7 @@ class FeatureCache:
                     descriptors=data["descriptors"],
                     scale=float(data["scale"]),
                     offset=(float(data["offset"][0]), float(data["offset"][1])),
+                    size=_size(data),
                 )
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged: recompute
             self.misses += 1
@@ -65,7 +66,15 @@ class FeatureCache:
                 descriptors=features.descriptors,
                 scale=np.float64(features.scale),
                 offset=np.asarray(features.offset, np.float64),
+                size=np.asarray(features.size, np.int64),
             )
+
+
+def _size(data: np.lib.npyio.NpzFile) -> tuple[int, int]:
+    """The stored image size; entries written before sizes were kept have none: (0, 0)."""
+    if "size" not in data.files:
+        return (0, 0)
+    return (int(data["size"][0]), int(data["size"][1]))
 
 
 def cache_key(image_hash: str, bbox: tuple[float, float, float, float] | None) -> str:

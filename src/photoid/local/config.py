@@ -46,10 +46,13 @@ class LocalConfig:
     shortlist: int = 100
     matching: Matching = "lnbnn"
     unique_pairs: bool = True
+    unique_locations: bool = False
     ratio: float = 0.85
     geometry: Geometry = "similarity"
     ransac_threshold: float = 30.0
     min_inliers: int = 4
+    max_scale_change: float = 6.0
+    min_spread: float = 0.001
     aggregate: Aggregate = "top2"
     viewpoint_aware: bool = False
     index: IndexKind = "auto"
@@ -65,6 +68,10 @@ class LocalConfig:
                 raise PhotoidError(f"local engine: {name} must be at least 1")
         if not 0.0 < self.ratio <= 1.0:
             raise PhotoidError("local engine: ratio must be in (0, 1]")
+        if self.max_scale_change < 1.0:
+            raise PhotoidError("local engine: max_scale_change must be at least 1")
+        if not 0.0 <= self.min_spread < 1.0:
+            raise PhotoidError("local engine: min_spread must be in [0, 1)")
 
     def fingerprint(self, names: tuple[str, ...] = FEATURE_FIELDS) -> str:
         """Short hash of the named settings (by default those that change the features)."""
@@ -86,12 +93,14 @@ class LocalConfig:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def parse_overrides(pairs: list[str]) -> dict[str, Any]:
-    """``["shortlist=50", "clahe=true"]`` -> typed overrides of :class:`LocalConfig`.
+def parse_overrides(pairs: list[str], defaults: Any = None) -> dict[str, Any]:
+    """``["shortlist=50", "clahe=true"]`` -> typed overrides of ``defaults`` (a settings
+    dataclass instance; default :class:`LocalConfig`).
 
     Values are converted to each setting's type; unknown keys and bad values are refused.
     """
-    types = {f.name: type(getattr(LocalConfig(), f.name)) for f in fields(LocalConfig)}
+    defaults = LocalConfig() if defaults is None else defaults
+    types = {f.name: type(getattr(defaults, f.name)) for f in fields(defaults)}
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
@@ -111,6 +120,8 @@ def _convert(key: str, text: str, kind: type) -> Any:
             if lowered not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError(text)
             return lowered in ("true", "1", "yes")
+        if kind is tuple:  # whole numbers, comma-separated: scales=768,1024
+            return tuple(int(part) for part in text.split(",") if part.strip())
         return kind(text)
     except ValueError:
         raise PhotoidError(f"setting {key}: {text!r} is not a valid {kind.__name__}") from None

@@ -16,12 +16,13 @@ from photoid.core import Box, Candidate, Identification, Match
 from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
 from photoid.local.cache import FeatureCache
-from photoid.local.config import LocalConfig
+from photoid.local.config import Aggregate, LocalConfig
 from photoid.local.extraction import Extracted, extract_many
 from photoid.local.features import Features, get_detector
+from photoid.local.geometry import judge
 from photoid.local.index import DescriptorIndex
 from photoid.local.scoring import identity_scores
-from photoid.local.verify import Correspondences, one_to_one, ransac_inliers, ratio_matches
+from photoid.local.verify import Correspondences, one_to_one, ransac_fit, ratio_matches
 from photoid.local.voting import image_votes, lnbnn_weights
 
 Progress = Callable[[int], None]
@@ -216,6 +217,21 @@ class LocalEngine:
             return Identification(name, warning="no keypoints found in the image")
         if len(self) == 0:
             return Identification(name, keypoints=len(features), warning="the gallery is empty")
+        image_scores, matches, allowed = self.score_images(features, viewpoint, exclude)
+        return Identification(
+            name, self.rank(image_scores, matches, allowed), keypoints=len(features)
+        )
+
+    def score_images(
+        self,
+        features: Features,
+        viewpoint: str | None = None,
+        exclude: int | Collection[int] | None = None,
+    ) -> tuple[np.ndarray, dict[int, Match], np.ndarray | None]:
+        """Every gallery photo's score for one query: ``(G,)`` float64 (verified score plus a
+        vanishing share of the vote, so unverified photos keep the vote's order), the evidence
+        of each verified photo by gallery row, and the bool ``(G,)`` mask of photos allowed
+        (None: all; ``exclude`` and another viewpoint are not)."""
         k = self.config.knn
         left_out = _rows(exclude)
         distances, owners, keypoints = self._neighbours(features.descriptors, k + 1, left_out)
@@ -232,9 +248,7 @@ class LocalEngine:
             image_scores[owner] = match.score
         # A vanishing share of the unverified vote breaks ties between equal verified scores.
         image_scores += 1e-6 * votes / max(1.0, float(votes.max(initial=0.0)))
-        return Identification(
-            name, self._rank(image_scores, matches, allowed), keypoints=len(features)
-        )
+        return image_scores, matches, allowed
 
     def _neighbours(
         self, descriptors: np.ndarray, keep: int, left_out: np.ndarray
@@ -291,26 +305,49 @@ class LocalEngine:
                 binary=self._binary,
                 mutual=self.config.matching == "mutual",
             )
-        if self.config.unique_pairs:
+        if self.config.unique_locations:
+            pairs = one_to_one(pairs, query.points, gallery.points)
+        elif self.config.unique_pairs:
             pairs = one_to_one(pairs)
         src = query.points[pairs.query_index]
         dst = gallery.points[pairs.gallery_index]
-        inliers = ransac_inliers(src, dst, self.config.geometry, self.config.ransac_threshold)
+        inliers, model = ransac_fit(src, dst, self.config.geometry, self.config.ransac_threshold)
         count = int(inliers.sum())
-        score = float(pairs.weights[inliers].sum()) if count >= self.config.min_inliers else 0.0
+        verdict = judge(
+            model,
+            src[inliers],
+            dst[inliers],
+            query.points,
+            gallery.points,
+            max_scale_change=self.config.max_scale_change,
+            min_spread=self.config.min_spread,
+        )
+        rejected = verdict.reason
+        if count < self.config.min_inliers:
+            rejected = f"{count} inliers, fewer than {self.config.min_inliers}"
+        score = float(pairs.weights[inliers].sum()) if rejected is None else 0.0
         q_points = query.original_points()[pairs.query_index[inliers]]
         g_points = gallery.original_points()[pairs.gallery_index[inliers]]
-        return Match(self.images[owner], score, count, q_points, g_points)
+        return Match(self.images[owner], score, count, q_points, g_points, verdict.spread, rejected)
 
-    def _rank(
-        self, image_scores: np.ndarray, matches: dict[int, Match], allowed: np.ndarray | None
+    def rank(
+        self,
+        image_scores: np.ndarray,
+        matches: dict[int, Match],
+        allowed: np.ndarray | None,
+        aggregate: Aggregate | None = None,
+        top: int | None = None,
     ) -> list[Candidate]:
-        """Identities best first, each shown by its best allowed image; none allowed: left out."""
-        per_identity = identity_scores(image_scores, self._labels, self.config.aggregate)
+        """Identities best first by ``(G,)`` photo scores aggregated per identity (default:
+        this engine's ``aggregate`` and ``top``), each shown by its best allowed photo (its
+        evidence from ``matches`` by gallery row); identities with no allowed photo left out."""
+        aggregate = aggregate or self.config.aggregate
+        top = top or self.config.top
+        per_identity = identity_scores(image_scores, self._labels, aggregate)
         usable = np.ones(len(self), bool) if allowed is None else allowed
         candidates: list[Candidate] = []
         for label in np.argsort(-per_identity, kind="stable").tolist():
-            if len(candidates) == self.config.top:
+            if len(candidates) == top:
                 break
             members = np.flatnonzero((self._labels == label) & usable)
             if members.size == 0:

@@ -26,12 +26,15 @@ class Features:
     ``points``: ``(n, 2)`` float32 x, y in pixels of the resized image. ``descriptors``:
     ``(n, d)`` float32 (SIFT family) or ``(n, d/8)`` uint8 (binary: ORB). ``scale`` and
     ``offset`` map back to the original image: ``original = points / scale + offset``.
+    ``size``: width and height of the resized image, where the extractor records it (learned
+    matchers normalise keypoint positions by it); ``(0, 0)`` otherwise.
     """
 
     points: np.ndarray
     descriptors: np.ndarray
     scale: float
     offset: tuple[float, float]
+    size: tuple[int, int] = (0, 0)
 
     def __len__(self) -> int:
         return int(self.points.shape[0])

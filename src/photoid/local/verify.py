@@ -2,7 +2,8 @@
 
 RANSAC (Fischler & Bolles, CACM 1981) on a similarity, affine or homography model; homographies
 use OpenCV's USAC MAGSAC++ (Barath et al., CVPR 2020). The score of a verified pair is the sum of
-the correspondences' weights over the inliers (their LNBNN distinctiveness, or 1 each).
+the correspondences' weights over the inliers (their LNBNN distinctiveness, or 1 each), provided
+the transform is plausible (:mod:`photoid.local.geometry`).
 """
 
 from __future__ import annotations
@@ -33,14 +34,25 @@ class Correspondences:
         return int(self.query_index.shape[0])
 
 
-def one_to_one(pairs: Correspondences) -> Correspondences:
-    """Keep each query and each gallery keypoint in at most one pair (the heaviest)."""
+def one_to_one(
+    pairs: Correspondences,
+    query_points: np.ndarray | None = None,
+    gallery_points: np.ndarray | None = None,
+) -> Correspondences:
+    """Keep each query and each gallery keypoint in at most one pair (the heaviest).
+
+    With the ``(n, 2)`` keypoint positions of both images, keypoints at the same pixel count as
+    one: SIFT describes one location several times (one descriptor per dominant orientation),
+    and without this a single spot matched several times would count as several inliers.
+    """
+    q_keys = _location_keys(pairs.query_index, query_points)
+    g_keys = _location_keys(pairs.gallery_index, gallery_points)
     order = np.argsort(-pairs.weights, kind="stable")
     used_q: set[int] = set()
     used_g: set[int] = set()
     keep: list[int] = []
     for i in order.tolist():
-        q, g = int(pairs.query_index[i]), int(pairs.gallery_index[i])
+        q, g = int(q_keys[i]), int(g_keys[i])
         if q in used_q or g in used_g:
             continue
         used_q.add(q)
@@ -52,6 +64,15 @@ def one_to_one(pairs: Correspondences) -> Correspondences:
     )
 
 
+def _location_keys(index: np.ndarray, points: np.ndarray | None) -> np.ndarray:
+    """One int64 key per pair: the keypoint number, or its pixel (rounded) when ``points``."""
+    if points is None or index.size == 0:
+        return index
+    pixel = np.round(points[index]).astype(np.int64)
+    keys: np.ndarray = pixel[:, 0] * np.int64(1 << 32) + pixel[:, 1]
+    return keys
+
+
 def ransac_inliers(
     src: np.ndarray, dst: np.ndarray, geometry: Geometry, threshold: float, seed: int = 0
 ) -> np.ndarray:
@@ -59,9 +80,17 @@ def ransac_inliers(
 
     All false when there are too few points for the model or no model is found.
     """
+    return ransac_fit(src, dst, geometry, threshold, seed)[0]
+
+
+def ransac_fit(
+    src: np.ndarray, dst: np.ndarray, geometry: Geometry, threshold: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The inlier mask (as :func:`ransac_inliers`) and the fitted model: ``(2, 3)`` float64 for
+    a similarity or affine map, ``(3, 3)`` for a homography, None when none was found."""
     count = src.shape[0]
     if count < _MIN_POINTS[geometry]:
-        return np.zeros(count, bool)
+        return np.zeros(count, bool), None
     cv2.setRNGSeed(seed)  # RANSAC samples at random: fixed seed, same answer every run
     src32 = np.ascontiguousarray(src, np.float32)
     dst32 = np.ascontiguousarray(dst, np.float32)
@@ -76,8 +105,8 @@ def ransac_inliers(
             src32, dst32, method=cv2.RANSAC, ransacReprojThreshold=threshold, maxIters=1000
         )
     if model is None or mask is None:
-        return np.zeros(count, bool)
-    return mask.ravel().astype(bool)
+        return np.zeros(count, bool), None
+    return mask.ravel().astype(bool), np.asarray(model, np.float64)
 
 
 def ratio_matches(

@@ -19,11 +19,14 @@ IMAGE_FORMATS: tuple[str, ...] = ("jpg", "png")
 class SynthConfig:
     """Settings of one synthetic dataset. Ranges are ``(low, high)`` and sampled uniformly.
 
-    Lengths are in pixels of a 256 px scene unless said otherwise and scale with ``size``;
-    angles are in degrees; fractions are of the animal's box or of the frame, as named.
+    Lengths are in pixels of a 256 px scene unless said otherwise and scale with each photo's
+    size; angles are in degrees; fractions are of the animal's box or of the frame, as named.
+    With ``size_range`` each photo draws its own longest side from it and ``size`` only sets the
+    detail of the animal's texture. Named settings are in :mod:`photoid.data.synth.presets`.
     """
 
-    size: int = 256  # longest side of every scene image, px
+    size: int = 256  # longest side of every scene image, px (with size_range: texture detail only)
+    size_range: tuple[int, int] | None = None  # if set: longest side drawn per photo, px
     aspect: float = 0.75  # scene height / width (landscape)
     canvas_scale: float = 1.0  # canonical texture width / scene width (detail kept before warping)
     species: tuple[str, ...] = SPECIES_NAMES  # individual i gets species[i % len(species)]
@@ -54,6 +57,11 @@ class SynthConfig:
     truncation_prob: float = 0.2  # chance the animal runs off a frame edge
     truncation_max: float = 0.3  # largest share of the animal box outside the frame
 
+    # Places (see place.py): shared sites, panoramas cropped per photo, landmarks in the scenery.
+    sites: int = 0  # shared places of the dataset; 0: every photo gets its own background
+    site_prob: float = 0.0  # chance an encounter takes place at a site (if one suits its species)
+    clutter: float = 0.0  # landmarks (rocks, trunks, logs, bushes) per frame area of scenery
+
     # Lighting.
     light_gradient: float = 0.35  # max brightness change across the frame
     color_cast: float = 0.07  # std of per-channel gains per photo
@@ -83,7 +91,7 @@ class SynthConfig:
 
     @property
     def scene_shape(self) -> tuple[int, int]:
-        """``(height, width)`` of every scene image in pixels; the longest side is ``size``."""
+        """``(height, width)`` of a scene image in pixels; the longest side is ``size``."""
         if self.aspect <= 1.0:
             return (max(1, round(self.size * self.aspect)), self.size)
         return (self.size, max(1, round(self.size / self.aspect)))
@@ -96,6 +104,7 @@ class SynthConfig:
 
 _PROBABILITIES = (
     "right_side_fraction",
+    "site_prob",
     "habitat_change",
     "truncation_prob",
     "shadow_prob",
@@ -108,6 +117,15 @@ def _checks(c: SynthConfig) -> list[tuple[bool, str]]:
     """``(passes, message)`` for every constraint on the fields of ``c``."""
     checks = [
         (c.size >= 32, f"size must be at least 32 px, got {c.size}"),
+        (
+            c.size_range is None or 32 <= c.size_range[0] <= c.size_range[1],
+            f"size_range must be None or (low, high) px with 32 <= low <= high, got {c.size_range}",
+        ),
+        (c.sites >= 0, f"sites must be 0 (none) or more, got {c.sites}"),
+        (
+            c.clutter >= 0.0,
+            f"clutter must be 0 (none) or more landmarks per frame, got {c.clutter}",
+        ),
         (0.25 <= c.aspect <= 4.0, f"aspect must lie in [0.25, 4], got {c.aspect}"),
         (
             bool(c.species) and set(c.species) <= set(SPECIES_NAMES),

@@ -35,8 +35,8 @@ def generate(
     individuals: int,
     images_per: int,
     seed: int,
-    size: int = 256,
-    asymmetric: bool = False,
+    size: int | None = None,
+    asymmetric: bool | None = None,
     overwrite: bool = False,
     workers: int = 1,
     config: SynthConfig | None = None,
@@ -45,9 +45,11 @@ def generate(
     """Render ``individuals x images_per`` photos into ``out`` and return its metadata.csv path.
 
     ``size`` (longest image side, px) and ``asymmetric`` override the fields of ``config``
-    (default :class:`SynthConfig`). ``workers`` > 1 renders in that many processes with
-    identical results. ``progress`` is called with the number of photos just written.
-    metadata.csv is written last, so an interrupted run leaves no half dataset behind.
+    (default :class:`SynthConfig`: 256 px, one flank) when given; with ``config.size_range``
+    set, ``size`` only sets the detail of the animal's texture (the photo sizes are drawn from
+    the range). ``workers`` > 1 renders in that many processes with identical results.
+    ``progress`` is called with the number of photos just written. metadata.csv is written
+    last, so an interrupted run leaves no half dataset behind.
     Raises DatasetError if ``out`` already holds a metadata.csv and ``overwrite`` is False;
     with ``overwrite`` the old metadata.csv is replaced, and old image files that the new
     dataset does not rewrite stay on disk (unlisted).
@@ -60,7 +62,11 @@ def generate(
     ):
         if value < least:
             raise ValueError(f"{name} must be at least {least}, got {value}")
-    settings = replace(config or SynthConfig(), size=size, asymmetric=asymmetric)
+    settings = config or SynthConfig()
+    if size is not None:
+        settings = replace(settings, size=size)
+    if asymmetric is not None:
+        settings = replace(settings, asymmetric=asymmetric)
     out = Path(out)
     if (out / METADATA_FILE).exists() and not overwrite:
         raise DatasetError(

@@ -12,6 +12,8 @@ INDIVIDUAL = 0  # body shape, left coat, encounter schedule
 RIGHT_COAT = 1  # the right flank's own markings (asymmetric datasets)
 ENCOUNTER = 2  # what one sighting shares: habitat, light, colour cast
 IMAGE = 3  # everything else of one photo
+SITE = 4  # scenery of shared site ``index`` (individual 0: a site belongs to no individual)
+PLACE = 5  # scenery of the own place of encounter ``index`` of ``individual``
 
 
 def stream(seed: int, individual: int, purpose: int, index: int = 0) -> np.random.Generator:
