@@ -64,3 +64,13 @@ def test_judge_rejects_collapsing_scales_and_crowded_inliers() -> None:
     crowded = _verdict(1.0, 20)  # 20 x 20 px of a 200 x 200 px keypoint area: 1%
     assert not crowded.ok and crowded.spread == pytest.approx(0.01)
     assert "cover" in str(crowded.reason)
+
+
+def test_a_degenerate_model_has_no_scale_and_is_rejected() -> None:
+    broken = np.array([[np.inf, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert transform_scale(broken, np.zeros(2)) == 0.0
+    keypoints = _square(0, 0, 100)
+    verdict = judge(
+        broken, keypoints, keypoints, keypoints, keypoints, max_scale_change=6.0, min_spread=0.0
+    )
+    assert not verdict.ok and "scale" in str(verdict.reason)

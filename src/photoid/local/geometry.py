@@ -36,8 +36,9 @@ class Plausibility:
 
 def transform_scale(model: np.ndarray | None, at: np.ndarray) -> float:
     """Area scale factor's square root of ``model`` (``(2, 3)`` affine or ``(3, 3)``
-    homography) at the point ``at`` (``(2,)`` px of the source image); 0 without a model."""
-    if model is None:
+    homography) at the point ``at`` (``(2,)`` px of the source image); 0 without a model or
+    for a degenerate one (not finite)."""
+    if model is None or not np.isfinite(model).all() or not np.isfinite(at).all():
         return 0.0
     if model.shape == (2, 3):
         jacobian = model[:, :2]
@@ -49,6 +50,8 @@ def transform_scale(model: np.ndarray | None, at: np.ndarray) -> float:
         u = (model[0, 0] * x + model[0, 1] * y + model[0, 2]) / w
         v = (model[1, 0] * x + model[1, 1] * y + model[1, 2]) / w
         jacobian = (model[:2, :2] - np.outer([u, v], model[2, :2])) / w
+    if not np.isfinite(jacobian).all():
+        return 0.0
     return float(np.sqrt(abs(np.linalg.det(jacobian))))
 
 
