@@ -21,6 +21,9 @@ from photoid.local.extraction import Extracted, extract_many
 from photoid.local.features import Features, get_detector
 from photoid.local.geometry import judge
 from photoid.local.index import DescriptorIndex
+from photoid.local.neighbours import clean_viewpoint as _clean
+from photoid.local.neighbours import drop_owner as _drop_owner
+from photoid.local.neighbours import excluded_rows as _rows
 from photoid.local.scoring import identity_scores
 from photoid.local.verify import Correspondences, one_to_one, ransac_fit, ratio_matches
 from photoid.local.voting import image_votes, lnbnn_weights
@@ -364,39 +367,3 @@ class LocalEngine:
                 Candidate(self._identity_names[label], float(per_identity[label]), match)
             )
         return candidates
-
-
-def _clean(viewpoint: object) -> str | None:
-    if viewpoint is None or (isinstance(viewpoint, float) and np.isnan(viewpoint)):
-        return None
-    text = str(viewpoint).strip()
-    return text or None
-
-
-def _rows(exclude: int | Collection[int] | None) -> np.ndarray:
-    """``(m,)`` int64 sorted distinct gallery rows of ``exclude`` (none: empty)."""
-    if exclude is None:
-        return np.zeros(0, np.int64)
-    values = [exclude] if isinstance(exclude, int | np.integer) else list(exclude)
-    return np.unique(np.asarray(values, np.int64))
-
-
-def _drop_owner(
-    distances: np.ndarray,
-    owners: np.ndarray,
-    keypoints: np.ndarray,
-    exclude: int | np.ndarray,
-    keep: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Remove neighbours owned by ``exclude`` (one gallery row or an array of them) from each
-    row, keeping the first ``keep`` others (missing: distance inf, owner and keypoint -1)."""
-    dropped = np.isin(owners, exclude)
-    order = np.argsort(dropped, axis=1, kind="stable")[:, :keep]
-    distances = np.take_along_axis(distances, order, axis=1)
-    owners = np.take_along_axis(owners, order, axis=1)
-    keypoints = np.take_along_axis(keypoints, order, axis=1)
-    gone = np.take_along_axis(dropped, order, axis=1)
-    distances[gone] = np.inf
-    owners[gone] = -1
-    keypoints[gone] = -1
-    return distances, owners, keypoints
