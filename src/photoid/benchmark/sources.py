@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from photoid.benchmark.splits import with_encounter_split
 from photoid.data.schema import METADATA_FILE
@@ -87,17 +88,7 @@ def synthetic_dataset(
     photos each, seed, longest side in px), rendered once into ``work`` and reused after."""
     s = settings or DemoSettings()
     folder = work / f"synthetic-{s.individuals}x{s.images_per}-{s.size}px-seed{s.seed}"
-    if not (folder / METADATA_FILE).is_file():
-        generate(
-            folder,
-            individuals=s.individuals,
-            images_per=s.images_per,
-            seed=s.seed,
-            size=s.size,
-            overwrite=True,
-            workers=min(2, os.cpu_count() or 1),
-            progress=progress,
-        )
+    _rendered(folder, s.individuals, s.images_per, s.seed, progress, size=s.size)
     note = (
         f"`photoid synth` {s.individuals} individuals x {s.images_per} photos, {s.size} px, "
         f"seed {s.seed}" + (" (the `make demo` data)" if s == DemoSettings() else "")
@@ -118,19 +109,33 @@ def field_dataset(
     individual's earlier encounters, queries from its later ones, often at another place."""
     s = settings or FieldSettings()
     folder = work / f"field-{s.individuals}x{s.images_per}-seed{s.seed}"
-    if not (folder / METADATA_FILE).is_file():
-        generate(
-            folder,
-            individuals=s.individuals,
-            images_per=s.images_per,
-            seed=s.seed,
-            overwrite=True,
-            workers=min(2, os.cpu_count() or 1),
-            config=PRESETS[FIELD],
-            progress=progress,
-        )
+    _rendered(folder, s.individuals, s.images_per, s.seed, progress, config=PRESETS[FIELD])
     note = (
         f"`photoid synth --preset field` {s.individuals} individuals x {s.images_per} photos, "
         f"seed {s.seed}; gallery and queries from different encounters"
     )
     return BenchmarkDataset(FIELD, with_encounter_split(load_dataset(folder)), note)
+
+
+def _rendered(
+    folder: Path,
+    individuals: int,
+    images_per: int,
+    seed: int,
+    progress: Callable[[int], None] | None,
+    **options: Any,
+) -> None:
+    """Render a synthetic dataset into ``folder`` unless it is already there (``options``: the
+    ``size`` or the ``config`` preset of :func:`photoid.data.synth.generate`)."""
+    if (folder / METADATA_FILE).is_file():
+        return
+    generate(
+        folder,
+        individuals=individuals,
+        images_per=images_per,
+        seed=seed,
+        overwrite=True,
+        workers=min(2, os.cpu_count() or 1),
+        progress=progress,
+        **options,
+    )

@@ -143,6 +143,8 @@ def _query_block(result: EvaluationResult, i: int, root: Path, candidates: int) 
         lines.append(f"<p>warning: {html.escape(answer.warning)}</p>")
     if truth == NEW_INDIVIDUAL:
         lines.append("<p>This individual is not in the gallery.</p>")
+    elif answer.shortlist is not None:
+        lines.append(f"<p>{_traced(truth in answer.shortlist, verdict == 'right')}</p>")
     lines.append("<div class='cands'>")
     for rank, candidate in enumerate(answer.candidates[:candidates], start=1):
         match = candidate.best
@@ -162,6 +164,15 @@ def _query_block(result: EvaluationResult, i: int, root: Path, candidates: int) 
         )
     lines.append("</div></div>")
     return "\n".join(lines)
+
+
+def _traced(in_shortlist: bool, right: bool) -> str:
+    """Where a re-ranking engine's answer came from, in words."""
+    if not in_shortlist:
+        return "The true individual was not in the short list: a retrieval miss."
+    if right:
+        return "The true individual was in the short list and verified first."
+    return "The true individual was in the short list but did not verify first."
 
 
 def _p(value: float | None, before: str, after: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from photoid.core import Identification
-from photoid.metrics import reliability_curve
+from photoid.metrics import reliability_curve, shortlist_trace
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,13 @@ class EvaluationResult:
             "queries_per_second": round(self.queries / max(self.seconds, 1e-9), 3),
             "skipped": len(self.skipped),
         }
+        trace = shortlist_trace(
+            self.truth,
+            [a.shortlist for a in self.identifications],
+            [p[0] if p else None for p in self.predictions],
+        )
+        if trace is not None:
+            summary["shortlist"] = trace.to_dict()
         if self.species_thresholds:
             summary["new_threshold_species"] = {
                 name: _round(value) for name, value in self.species_thresholds.items()

@@ -24,11 +24,13 @@ from photoid.metrics.ranking import (
     top_k_accuracy,
 )
 from photoid.metrics.ranking_from_scores import rank_identities, rank_order
+from photoid.metrics.shortlist import ShortlistTrace, shortlist_trace
 
 __all__ = [
     "NEW_INDIVIDUAL",
     "Label",
     "ReliabilityCurve",
+    "ShortlistTrace",
     "ThresholdSweep",
     "average_precision_at_k",
     "balanced_accuracy_known",
@@ -42,6 +44,7 @@ __all__ = [
     "rank_identities",
     "rank_order",
     "reliability_curve",
+    "shortlist_trace",
     "threshold_sweep",
     "top_k_accuracy",
 ]
