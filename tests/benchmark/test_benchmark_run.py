@@ -148,3 +148,24 @@ def test_local_deep_and_fused_on_both_splits(
 def test_local_settings_per_dataset() -> None:
     assert local_settings("KoiVideo") == (LocalConfig(use_bbox=False), ("use_bbox=false",))
     assert local_settings("LionData") == (LocalConfig(), ())
+
+
+class _Captured(Exception):
+    """Stops a benchmark run once the engine options it would evaluate with are known."""
+
+
+def test_fused_with_keypoints_turns_the_learned_engine_on(
+    work: Path, tiny: BenchmarkDataset, monkeypatch: Any
+) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def spy(dataset: Any, column: str, method: str, options: Any, **kwargs: Any) -> Any:
+        seen.append((method, options))
+        raise _Captured
+
+    monkeypatch.setattr("photoid.benchmark.run.evaluate", spy)
+    for methods, expected in ((("fused",), False), (("fused+keypoints",), True)):
+        with pytest.raises(_Captured):
+            run_dataset(tiny, work, BenchmarkOptions(methods=methods, synthetic=TINY))
+        method, options = seen[-1]
+        assert method == "fused" and options.fused.keypoints is expected

@@ -7,6 +7,7 @@ import pytest
 from photoid.cli.options import fused_config, keypoint_config, local_config
 from photoid.errors import PhotoidError
 from photoid.keypoints.config import KeypointConfig
+from photoid.keypoints.extract import target_side
 
 
 def test_prefixed_settings_reach_their_engine_only() -> None:
@@ -44,3 +45,17 @@ def test_features_change_the_cache_folder_and_matching_settings_do_not() -> None
 def test_bad_settings_are_refused_by_name(setting: str, message: str) -> None:
     with pytest.raises(PhotoidError, match=message):
         keypoint_config([setting])
+
+
+def test_small_animals_are_enlarged_at_most_max_upscale_times() -> None:
+    free = KeypointConfig(side=512)
+    capped = KeypointConfig(side=512, max_upscale=2.0)
+    assert target_side((130, 100, 3), free) == 512  # enlarged to side, as before
+    assert target_side((130, 100, 3), capped) == 260  # 2 x 130
+    assert target_side((100, 400, 3), capped) == 512  # 2 x 400 > side: side wins
+    assert target_side((2000, 1500, 3), capped) == 512  # shrinking is never capped
+    # The cap changes the stored features; unset, older caches keep their folder.
+    assert capped.fingerprint() != free.fingerprint()
+    assert free.fingerprint() == KeypointConfig(side=512, max_upscale=None).fingerprint()
+    with pytest.raises(PhotoidError, match="max_upscale"):
+        KeypointConfig(max_upscale=0.5)

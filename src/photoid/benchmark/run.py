@@ -39,14 +39,22 @@ from photoid.demo import DemoSettings
 from photoid.engines.base import EngineOptions
 from photoid.errors import PhotoidError
 from photoid.evaluation.engine_run import evaluate
+from photoid.fusion.config import FusedConfig
 from photoid.keypoints.config import KeypointConfig
 from photoid.progress import StageProgress
 from photoid.train.config import resolve_config
 from photoid.train.fit import fit
 from photoid.train.recipes import FROM_SCRATCH, recipe_for
 
-Method = Literal["local", "keypoints", "deep", "fused", "fused+deep"]
-METHODS: tuple[Method, ...] = ("local", "keypoints", "deep", "fused", "fused+deep")
+Method = Literal["local", "keypoints", "deep", "fused", "fused+keypoints", "fused+deep"]
+METHODS: tuple[Method, ...] = (
+    "local",
+    "keypoints",
+    "deep",
+    "fused",
+    "fused+keypoints",
+    "fused+deep",
+)
 DEFAULT_METHODS: tuple[Method, ...] = ("local", "deep", "fused", "fused+deep")
 """Learned keypoints run only when asked for (``--methods``): slow without a GPU."""
 
@@ -140,8 +148,8 @@ def run_dataset(
                 record = _keypoints(data.name, split, work, staged)
             elif method == "deep":
                 record, checkpoint = _deep(data.name, split, calibrated, work, options, staged)
-            elif method == "fused":
-                record = _fused(data.name, split, work, None, staged)
+            elif method in ("fused", "fused+keypoints"):
+                record = _fused(data.name, split, work, None, staged, method == "fused+keypoints")
             else:
                 record = _fused(data.name, calibrated, work, checkpoint, staged)
             records.append(record)
@@ -210,13 +218,23 @@ def _fused(
     work: Path,
     checkpoint: Path | None,
     progress: StageProgress | None,
+    keypoints: bool = False,
 ) -> RunRecord:
+    """The fused engine: with the deep run's ``checkpoint`` (``fused+deep``) or with the
+    learned-keypoint engine as one more input (``fused+keypoints``), cropping as the local
+    engine."""
     config, changed = local_settings(name)
     models = () if checkpoint is None else (checkpoint,)
-    options = EngineOptions(local=config, cache_dir=work / "cache", models=models)
+    options = EngineOptions(
+        local=config,
+        keypoints=KeypointConfig(use_bbox=config.use_bbox),
+        fused=FusedConfig(keypoints=keypoints),
+        cache_dir=work / "cache",
+        models=models,
+    )
     result = evaluate(split.dataset, split.column, "fused", options, progress=progress)
     model = () if checkpoint is None else ("model=deep run of this split",)
-    method = "fused" if checkpoint is None else "fused+deep"
+    method = "fused+deep" if checkpoint is not None else "fused+keypoints" if keypoints else "fused"
     return RunRecord(name, split.label, method, result.summary(), (*changed, *model))
 
 

@@ -32,7 +32,8 @@ def benchmark(
         str,
         typer.Option(
             help="Engines to run, comma-separated: local, keypoints (learned keypoints; slow "
-            "without a GPU), deep, fused, fused+deep."
+            "without a GPU), deep, fused, fused+keypoints (the fused engine with learned "
+            "keypoints as one more input), fused+deep."
         ),
     ] = "local,deep,fused,fused+deep",
     train_minutes: Annotated[

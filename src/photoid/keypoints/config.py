@@ -26,7 +26,9 @@ class KeypointConfig:
 
     ``side``: the longest side, px, the animal is resized to before extraction: its box when
     ``use_bbox`` and the photo has one (so a 300 px animal in a 2,500 px frame is seen at
-    ``side`` px, not shrunk with the frame), else the whole frame. ``max_keypoints``: the
+    ``side`` px, not shrunk with the frame), else the whole frame. ``max_upscale``: a smaller
+    animal is enlarged at most this many times (a 130 px crop is seen at 260 px with 2, not
+    blown up to ``side``); None enlarges it to ``side``. ``max_keypoints``: the
     keypoint budget per photo (the strongest detections). ``shortlist``: gallery photos, best
     first by the RootSIFT engine, that are matched and re-ranked. ``matcher``: LightGlue
     (Lindenberger et al., ICCV 2023) or mutual nearest neighbours with a ratio test
@@ -40,6 +42,7 @@ class KeypointConfig:
 
     extractor: str = "aliked-n16"
     side: int = 512
+    max_upscale: float | None = None
     max_keypoints: int = 512
     use_bbox: bool = True
     matcher: Matcher = "mutual"
@@ -69,6 +72,8 @@ class KeypointConfig:
         for name in ("side", "max_keypoints", "shortlist", "min_inliers", "batch", "top"):
             if getattr(self, name) < 1:
                 raise PhotoidError(f"keypoints.{name} must be at least 1")
+        if self.max_upscale is not None and self.max_upscale < 1.0:
+            raise PhotoidError("keypoints.max_upscale must be at least 1")
         if self.max_scale_change < 1.0:
             raise PhotoidError("keypoints.max_scale_change must be at least 1")
         if not 0.0 < self.ratio <= 1.0 or not 0.0 <= self.min_spread < 1.0:
@@ -79,6 +84,8 @@ class KeypointConfig:
     def fingerprint(self) -> str:
         """Short hash of the settings that change the features (the cache folder's name)."""
         chosen = {name: getattr(self, name) for name in FEATURE_FIELDS}
+        if self.max_upscale is not None:  # absent when unset: older caches stay valid
+            chosen["max_upscale"] = self.max_upscale
         text = json.dumps({"engine": "keypoints", **chosen}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

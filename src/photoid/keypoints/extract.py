@@ -32,6 +32,15 @@ def resized(pixels: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     return out, scale
 
 
+def target_side(shape: tuple[int, ...], config: KeypointConfig) -> int:
+    """The longest side, px, an image of ``shape`` (H, W, ...) is resized to: ``config.side``,
+    or less where that would enlarge it more than ``config.max_upscale`` times."""
+    longest = max(shape[:2])
+    if config.max_upscale is None:
+        return config.side
+    return max(1, min(config.side, round(longest * config.max_upscale)))
+
+
 def describe(images: Sequence[np.ndarray], config: KeypointConfig) -> list[Features]:
     """Keypoints of resized RGB images, in batches of same-shaped images (points in px of each
     resized image; ``scale`` 1 and no offset: the caller sets them)."""
@@ -85,7 +94,7 @@ def extract_photos(
             except (ImageLoadError, OSError) as exc:
                 results[i] = Extracted(None, str(exc))
                 continue
-            image, scale = resized(pixels, config.side)
+            image, scale = resized(pixels, target_side(pixels.shape, config))
             offset = (max(0.0, round(box[0])), max(0.0, round(box[1]))) if box else (0.0, 0.0)
             pending.append((i, key, image, scale, (float(offset[0]), float(offset[1]))))
         described = describe([p[2] for p in pending], config)

@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_type_hints
 
 from photoid.errors import PhotoidError
 
@@ -100,7 +100,7 @@ def parse_overrides(pairs: list[str], defaults: Any = None) -> dict[str, Any]:
     Values are converted to each setting's type; unknown keys and bad values are refused.
     """
     defaults = LocalConfig() if defaults is None else defaults
-    types = {f.name: type(getattr(defaults, f.name)) for f in fields(defaults)}
+    types = {f.name: _kind(defaults, f.name) for f in fields(defaults)}
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
@@ -111,6 +111,16 @@ def parse_overrides(pairs: list[str], defaults: Any = None) -> dict[str, Any]:
             )
         out[key] = _convert(key, text.strip(), types[key])
     return out
+
+
+def _kind(defaults: Any, name: str) -> type:
+    """The type a setting's text converts to: its default's, or for a setting that may be
+    None (``float | None``), the other type of its annotation."""
+    value = getattr(defaults, name)
+    if value is not None:
+        return type(value)
+    hinted = get_type_hints(type(defaults))[name]
+    return next(a for a in get_args(hinted) if a is not type(None))  # type: ignore[no-any-return]
 
 
 def _convert(key: str, text: str, kind: type) -> Any:
