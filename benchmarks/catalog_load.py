@@ -2,6 +2,7 @@
 and posting decisions, against SQLite and against PostgreSQL.
 
     .venv/bin/python benchmarks/catalog_load.py [--seconds 60] [--clients 20] [--backend both]
+        [--burst 40] [--lease 5]
 
 For each backend: a fresh data folder, a synthetic catalog imported (--individuals x --photos
 photos at --size px; one more photo per individual is kept aside as the photos clients upload),
@@ -10,9 +11,16 @@ process on a free loopback port. Each client loops until --seconds have passed: 
 encounter with one photo, poll its candidates until the worker has ranked it (at most
 --poll-timeout s), decide (same individual as the top candidate, else new), then list the
 review queue and the individuals and read one individual's page. A loop started before the
-deadline finishes. Afterwards the server is stopped and the decision rows in the database are
-counted: they must equal the decisions answered 2xx. Errors are non-2xx answers and exceptions.
-PostgreSQL is a temporary server started as the tests do (tests/pg_support.py).
+deadline finishes. Afterwards (after the faults below too) the server is stopped and the
+decision rows in the database are counted: they must equal the decisions answered 2xx. Errors
+are non-2xx answers and exceptions. PostgreSQL is a temporary server started as the tests do
+(tests/pg_support.py).
+
+Then two faults on the same server (benchmarks/catalog_faults.py): a burst of --burst "new
+individual" decisions posted at the same moment (every one must succeed with its own code),
+and a worker process killed with SIGKILL while it holds a match job under a --lease s lease (the
+server's worker must finish the job; the time from the kill is reported). Last, the jobs left in
+the database are counted by kind (sync jobs are coalesced: a handful, not one per decision).
 """
 
 from __future__ import annotations
@@ -33,6 +41,16 @@ from typing import Any
 import httpx
 import numpy as np
 from _machine import describe
+from catalog_faults import (
+    FAULT_HEADER,
+    Burst,
+    Takeover,
+    fault_row,
+    faulty,
+    jobs_by_kind,
+    kill_a_worker,
+    new_individual_burst,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -84,6 +102,9 @@ class LoadResult:
     elapsed_s: float
     tally: Tally
     stored: int
+    burst: Burst
+    takeover: Takeover
+    jobs: dict[str, int]
 
 
 def prepare(work: Path, url: str | None, individuals: int, photos: int, size: int) -> list[bytes]:
@@ -235,7 +256,11 @@ def _load(work: Path, url: str | None, backend: str, args: argparse.Namespace) -
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-    return LoadResult(backend, args.clients, elapsed, tally, count_decisions(work, url))
+        burst, encounter = new_individual_burst(base, token, photos[0], args.burst)
+        takeover = kill_a_worker(work / "data", url, encounter, args.lease)
+    stored = count_decisions(work, url)
+    jobs = jobs_by_kind(work / "data", url)
+    return LoadResult(backend, args.clients, elapsed, tally, stored, burst, takeover, jobs)
 
 
 def _stats(ms: list[float], elapsed_s: float) -> str:
@@ -255,7 +280,7 @@ def tables(results: list[LoadResult]) -> str:
         every = [ms for kind in KINDS for ms in r.tally.latencies[kind]]
         lines.append(
             f"| {r.backend} | {r.clients} | {r.elapsed_s:.1f} | {_stats(every, r.elapsed_s)} "
-            f"| {sum(r.tally.errors.values())} | {r.tally.decided} / {r.stored} "
+            f"| {sum(r.tally.errors.values())} | {_posted(r)} / {r.stored} "
             f"| {r.tally.without_candidates} |"
         )
     lines += ["", "| backend | kind | requests | req/s | p50 ms | p95 ms | errors |"]
@@ -264,7 +289,20 @@ def tables(results: list[LoadResult]) -> str:
         for kind in KINDS:
             stats = _stats(r.tally.latencies[kind], r.elapsed_s)
             lines.append(f"| {r.backend} | {kind} | {stats} | {r.tally.errors[kind]} |")
+    lines += ["", *FAULT_HEADER]
+    lines += [fault_row(r.backend, r.burst, r.takeover, r.jobs) for r in results]
     return "\n".join(lines)
+
+
+def _posted(r: LoadResult) -> int:
+    """Decisions answered 2xx: by the clients' loops and by the burst."""
+    return r.tally.decided + r.burst.size - r.burst.failed
+
+
+def _faulty(r: LoadResult) -> bool:
+    """Lost requests or decisions, or a fault of :func:`catalog_faults.faulty`."""
+    lost = sum(r.tally.errors.values()) or _posted(r) != r.stored
+    return bool(lost or faulty(r.burst, r.takeover))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--poll-timeout", type=float, default=30.0, help="Longest wait for candidates (s)."
     )
+    parser.add_argument("--burst", type=int, default=40, help="Simultaneous new individuals.")
+    parser.add_argument("--lease", type=float, default=5.0, help="Killed worker's lease (s).")
     args = parser.parse_args(argv)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     results = [run_load(backend, args) for backend in backends]
@@ -291,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for sample in r.tally.samples:
             print(f"{r.backend} error: {sample}")
-    failed = any(sum(r.tally.errors.values()) or r.tally.decided != r.stored for r in results)
-    return 1 if failed else 0
+        print(f"{r.backend} jobs left: {dict(sorted(r.jobs.items()))}")
+    return 1 if any(_faulty(r) for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ Everything is generated, so it runs on a fresh machine offline with no trained w
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import tempfile
@@ -32,6 +31,7 @@ from photoid.errors import PhotoidError
 from photoid.evaluation import EvaluationResult, evaluate_local
 from photoid.evaluation.report import write_report
 from photoid.evaluation.run import split_rows
+from photoid.files import link_or_copy
 from photoid.local.config import LocalConfig
 from photoid.progress import StageProgress, stage_callback
 
@@ -112,10 +112,7 @@ def _copy_rows(dataset: Dataset, folder: Path) -> None:
     for relative in dataset.table["image"]:
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(dataset.root / relative, target)
-        except OSError:
-            shutil.copyfile(dataset.root / relative, target)
+        link_or_copy(dataset.root / relative, target)
     save_metadata(dataset.table, folder)
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from photoid.catalog import Catalog, add_individual, list_individuals, open_catalog
+from photoid.catalog.db import MIGRATIONS, default_url, make_engine, upgrade
 from photoid.catalog.models import Base, Decision
 from photoid.errors import PhotoidError
 
@@ -32,9 +37,10 @@ def test_migrated_schema_equals_the_models(catalog: Catalog) -> None:
     with catalog.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert set(inspect(connection).get_table_names()) == TABLES
+        tables = set(inspect(connection).get_table_names())
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert revision == "0002"
+    assert tables == {"alembic_version", *Base.metadata.tables} and tables >= TABLES
+    assert revision == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def test_default_is_a_sqlite_file_with_wal_and_foreign_keys(tmp_path: Path) -> None:
@@ -74,3 +80,44 @@ def test_an_unreachable_server_is_named_without_its_password(tmp_path: Path) -> 
         open_catalog(tmp_path, url)
     assert "secret" not in str(caught.value)
     assert "ana:***@" in str(caught.value)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_job_leases_migrate_up_and_down(tmp_path: Path, catalog_url: str | None) -> None:
+    """0003 gives the jobs running before it the lease of the old age rule (600 s)."""
+    engine = make_engine(catalog_url or default_url(tmp_path))
+    try:
+        _downgrade(engine, "base")  # the shared PostgreSQL database may be at the head
+        upgrade(engine, "0002")
+        started = datetime(2024, 5, 1, 10, 0)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO jobs (kind, payload, status, attempts, created_at, started_at) "
+                    "VALUES ('match', '{}', 'running', 1, :at, :at), "
+                    "('sync', '{}', 'queued', 0, :at, NULL)"
+                ),
+                {"at": started},
+            )
+        upgrade(engine, "0003")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT status, lease_expires_at, priority FROM jobs ORDER BY id")
+            ).all()
+        assert [(r[0], r[2]) for r in rows] == [("running", 0), ("queued", 0)]
+        assert rows[0][1] in (datetime(2024, 5, 1, 10, 10), "2024-05-01 10:10:00.000000")
+        assert rows[1][1] is None
+        _downgrade(engine, "0002")
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("jobs")}
+            assert "lease_expires_at" not in columns and "dedupe_key" not in columns
+            assert connection.execute(text("SELECT count(*) FROM jobs")).scalar() == 2
+    finally:
+        engine.dispose()

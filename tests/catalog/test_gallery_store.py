@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ def imported(catalog: Catalog, synth: Path, tmp_path: Path) -> Catalog:
     table = pd.read_csv(synth / "metadata.csv", dtype=str)
     part = tmp_path / "part"
     part.mkdir()
-    (part / "images").symlink_to(synth / "images")
+    # A copy, not a link: a dataset's images must lie inside its folder (photoid.data.paths).
+    shutil.copytree(synth / "images", part / "images")
     table[~table["image"].str.endswith(f"_{LAST:03d}.jpg")].to_csv(
         part / "metadata.csv", index=False
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +12,7 @@ from photoid.catalog import (
     ImageUpload,
     add_encounter,
     add_individual,
+    decide,
     get_individual,
     history,
     images_of,
@@ -19,7 +21,11 @@ from photoid.catalog import (
     split_individual,
     undo,
 )
+from photoid.catalog.audit import Changes
+from photoid.catalog.individuals import create_individual
 from photoid.errors import PhotoidError
+
+BURST = 24
 
 
 def _photos(catalog: Catalog, code: str, seeds: list[int], png: Callable[..., bytes]) -> list[int]:
@@ -42,6 +48,56 @@ def test_add_individual_gives_the_next_automatic_code(catalog: Catalog) -> None:
         add_individual(catalog, "Ayo")
     with pytest.raises(PhotoidError, match="no individual with code 'Zed'"):
         get_individual(catalog, "Zed")
+
+
+def test_simultaneous_new_individuals_all_get_distinct_codes(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    add_individual(catalog, "ID-0003")  # typed by hand: automatic codes continue after it
+    photos = {
+        encounter.id: images[0].id
+        for encounter, images in (
+            add_encounter(catalog, [ImageUpload(make_png(n), f"{n}.png")]) for n in range(BURST)
+        )
+    }
+    owners: dict[int, int | None] = {}
+    added: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(BURST + 2)
+
+    def run(work: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            work()
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    def new_individual(encounter_id: int) -> None:
+        owners[encounter_id] = decide(catalog, encounter_id, "new").individual_id
+
+    jobs = [lambda e=e: new_individual(e) for e in photos]
+    jobs += [lambda: added.append(add_individual(catalog).code)] * 2
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    individuals = {i.id: i.code for i in list_individuals(catalog)}
+    expected = [f"ID-{n:04d}" for n in range(4, 4 + BURST + 2)]
+    assert sorted(individuals.values()) == ["ID-0003", *expected]
+    assert sorted([individuals[i] for i in owners.values() if i is not None] + added) == expected
+    for encounter_id, image_id in photos.items():
+        code = individuals[owners[encounter_id] or 0]
+        assert [i.id for i in images_of(catalog, code)] == [image_id]
+
+
+def test_an_automatic_code_is_rolled_back_with_its_transaction(catalog: Catalog) -> None:
+    with pytest.raises(RuntimeError, match="stop"), catalog.session() as session:
+        assert create_individual(session, Changes(session), None).code == "ID-0001"
+        raise RuntimeError("stop")
+    assert list_individuals(catalog) == []
+    assert add_individual(catalog).code == "ID-0001"
 
 
 def test_undo_add_individual(catalog: Catalog) -> None:

@@ -1,8 +1,11 @@
-"""The job queue: atomic claims under concurrent workers, retries, stale jobs requeued."""
+"""The job queue: atomic claims under concurrent workers, leases taken over when they expire,
+retries, stale jobs requeued, priorities and coalesced jobs."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -19,6 +22,7 @@ from photoid.catalog import (
     list_jobs,
     requeue_stale,
 )
+from photoid.catalog.jobs import heartbeat, keep_leased
 from photoid.catalog.models import Job, utcnow
 from photoid.errors import PhotoidError
 
@@ -136,5 +140,137 @@ def test_a_job_that_keeps_killing_its_worker_fails(catalog: Catalog) -> None:
     assert requeue_stale(catalog, older_than_s=600, worker="w", max_attempts=2) == 0
     final = get_job(catalog, job.id)
     assert (final.status, final.attempts) == ("failed", 2)
-    assert final.error == "failed: its worker stopped before finishing 2 times"
+    assert final.error == "failed after 2 attempts: its worker stopped before finishing"
     assert claim(catalog, "w") is None
+
+
+def _expire(catalog: Catalog, job_id: int) -> None:
+    """Let the lease of job ``job_id`` run out (as if its worker had stopped a minute ago)."""
+    with catalog.session() as session:
+        past = utcnow() - timedelta(minutes=1)
+        session.execute(update(Job).where(Job.id == job_id).values(lease_expires_at=past))
+
+
+def test_a_job_whose_lease_expired_is_taken_over_and_finished(catalog: Catalog) -> None:
+    job = enqueue(catalog, "match", {})
+    first = claim(catalog, "w1", lease_s=60)
+    assert first is not None and first.lease_expires_at is not None
+    assert first.lease_expires_at > utcnow() + timedelta(seconds=50)
+    assert claim(catalog, "w2") is None  # a live lease is not taken
+    _expire(catalog, job.id)
+    second = claim(catalog, "w2", lease_s=60)
+    assert second is not None
+    assert (second.id, second.worker, second.attempts) == (job.id, "w2", 2)
+    # The first worker comes back: its claim is over, it cannot renew or finish the job.
+    assert not heartbeat(catalog, job.id, "w1", 60, attempt=1)
+    assert not complete(catalog, job.id, "w1", attempt=1)
+    assert not fail(catalog, job.id, "w1", "late", attempt=1)
+    assert complete(catalog, job.id, "w2", attempt=2)
+    done = get_job(catalog, job.id)
+    assert (done.status, done.worker, done.error, done.lease_expires_at) == (
+        "done",
+        "w2",
+        None,
+        None,
+    )
+
+
+def test_a_restarted_worker_of_the_same_name_cannot_finish_its_old_claim(
+    catalog: Catalog,
+) -> None:
+    job = enqueue(catalog, "match", {})
+    assert claim(catalog, "w") is not None
+    _expire(catalog, job.id)
+    assert claim(catalog, "w") is not None  # the same name again, attempt 2
+    assert not complete(catalog, job.id, "w", attempt=1)
+    assert get_job(catalog, job.id).status == "running"
+    assert complete(catalog, job.id, "w", attempt=2)
+
+
+def test_heartbeats_keep_a_job(catalog: Catalog) -> None:
+    job = enqueue(catalog, "match", {})
+    held = claim(catalog, "w1", lease_s=60)
+    assert held is not None
+    _expire(catalog, job.id)
+    assert heartbeat(catalog, job.id, "w1", 60, attempt=held.attempts)  # renewed in time
+    assert claim(catalog, "w2") is None
+    lease = 0.6
+    with keep_leased(catalog, held, "w1", lease) as lost:
+        time.sleep(3 * lease)  # three leases long: only the renewals keep it
+        assert claim(catalog, "w2", lease_s=lease) is None
+        assert not lost.is_set()
+    time.sleep(1.5 * lease)  # no more renewals: the lease runs out
+    taken = claim(catalog, "w2")
+    assert taken is not None and (taken.id, taken.worker) == (job.id, "w2")
+
+
+def test_a_job_whose_worker_keeps_dying_fails_after_its_attempts(catalog: Catalog) -> None:
+    job = enqueue(catalog, "match", {})
+    for worker in ("w1", "w2"):
+        assert claim(catalog, worker, max_attempts=2) is not None
+        _expire(catalog, job.id)
+    assert claim(catalog, "w3", max_attempts=2) is None
+    final = get_job(catalog, job.id)
+    assert (final.status, final.attempts, final.worker) == ("failed", 2, "w2")
+    assert final.error == (
+        "failed after 2 attempts: its worker stopped before finishing (its lease expired)"
+    )
+
+
+def _together(count: int, work: Callable[[int], None]) -> None:
+    """Run ``work(0..count-1)`` in ``count`` threads started at once; re-raise any error."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            work(n)
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+
+
+def test_concurrent_claimers_take_expired_jobs_exactly_once(catalog: Catalog) -> None:
+    ids = [enqueue(catalog, "match", {"n": n}).id for n in range(12)]
+    for job_id in ids[:6]:  # half of them held by a worker that died
+        dead = claim(catalog, "dead")
+        assert dead is not None and dead.id == job_id
+    for job_id in ids[:6]:
+        _expire(catalog, job_id)
+    taken: dict[int, list[int]] = {n: [] for n in range(4)}
+
+    def drain(n: int) -> None:
+        while (job := claim(catalog, f"w{n}")) is not None:
+            taken[n].append(job.id)
+
+    _together(len(taken), drain)
+    assert sorted(i for jobs in taken.values() for i in jobs) == ids
+
+
+def test_claims_take_the_lowest_priority_first(catalog: Catalog) -> None:
+    later = enqueue(catalog, "sync", {}, priority=10)
+    first = enqueue(catalog, "match", {"n": 1})
+    second = enqueue(catalog, "match", {"n": 2})
+    order = [claim(catalog, "w") for _ in range(3)]
+    assert [job.id for job in order if job is not None] == [first.id, second.id, later.id]
+
+
+def test_a_queued_job_covers_later_ones_of_its_dedupe_key(catalog: Catalog) -> None:
+    jobs: list[int] = []
+    _together(16, lambda n: jobs.append(enqueue(catalog, "sync", {}, dedupe_key="sync").id))
+    assert len(set(jobs)) == 1
+    assert job_counts(catalog)["queued"] == 1
+    other = enqueue(catalog, "sync", {}, dedupe_key="other")
+    assert other.id != jobs[0]
+    assert claim(catalog, "w") is not None  # the first one starts: later changes need another
+    again = enqueue(catalog, "sync", {}, dedupe_key="sync")
+    assert again.id not in (jobs[0], other.id)
+    assert enqueue(catalog, "sync", {}, dedupe_key="sync").id == again.id
+    assert enqueue(catalog, "sync", {}).id not in (jobs[0], other.id, again.id)  # no key

@@ -1,6 +1,8 @@
 """A real crash: a child process uploading and deciding in a loop is killed with SIGKILL at
-random moments; the database and the files must stay consistent every time. The child is
-forked (not spawned) so that each round costs milliseconds, not an interpreter start."""
+random moments; the database and the files must stay consistent every time. A matching worker
+killed in the middle of a job: another worker takes the job over once its lease expires. The
+children are forked (not spawned) so that each round costs milliseconds, not an interpreter
+start."""
 
 from __future__ import annotations
 
@@ -21,11 +23,15 @@ from photoid.catalog import (
     add_encounter,
     add_individual,
     check,
+    claim,
     decide,
     gc,
+    get_job,
     open_catalog,
     record_candidates,
 )
+from photoid.catalog.gallery import CatalogGallery, SyncReport
+from photoid.catalog.matching import MatchWorker, enqueue_sync
 from photoid.catalog.models import AuditEntry, Decision, Encounter, Image
 
 ROUNDS = 8
@@ -105,3 +111,51 @@ def test_sigkill_mid_upload_or_decision_leaves_everything_consistent(
         assert check(catalog) == []
         catalog.close()
     assert len(decisions) >= ROUNDS, "the worker made too little progress to test anything"
+
+
+LEASE_S = 1.0
+
+
+def _stuck_worker(data_dir: Path, url: str | None, working: Event) -> None:
+    """The child: a matching worker (renewing its lease) whose job never ends."""
+    catalog = open_catalog(data_dir, url)
+
+    class StuckGallery(CatalogGallery):
+        def sync(self, catalog: object) -> SyncReport:
+            working.set()
+            time.sleep(3600)
+            raise AssertionError("killed before")
+
+    MatchWorker(catalog, StuckGallery.local(), name="worker-1", lease_s=LEASE_S).run_once()
+
+
+def test_the_job_of_a_killed_worker_is_finished_by_another(
+    tmp_path: Path, catalog_url: str | None
+) -> None:
+    catalog = open_catalog(tmp_path / "data", catalog_url)
+    job = enqueue_sync(catalog)
+    context = multiprocessing.get_context("fork")
+    working = context.Event()
+    child = context.Process(
+        target=_stuck_worker, args=(tmp_path / "data", catalog_url, working), daemon=True
+    )
+    child.start()
+    try:
+        assert working.wait(30), "the worker did not take the job"
+        time.sleep(2.5 * LEASE_S)  # past its first lease: only its heartbeats keep the job
+        assert claim(catalog, "thief") is None
+        held = get_job(catalog, job.id)
+        assert (held.status, held.worker, held.attempts) == ("running", "worker-1", 1)
+    finally:
+        child.kill()
+        child.join()
+    assert child.exitcode == -signal.SIGKILL
+    killed = time.monotonic()
+    worker = MatchWorker(catalog, CatalogGallery.local(), name="worker-2", lease_s=LEASE_S)
+    while (ran := worker.run_once()) is None:
+        assert time.monotonic() - killed < 30 * LEASE_S, "the job was never taken over"
+        time.sleep(0.05)
+    waited = time.monotonic() - killed
+    assert (ran.id, ran.status, ran.worker, ran.attempts) == (job.id, "done", "worker-2", 2)
+    assert waited <= LEASE_S + 5  # one lease after the last renewal, plus slack for a busy CI
+    catalog.close()

@@ -3,9 +3,11 @@ photo of each kept back as an upload (160 px, local engine)."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +23,7 @@ from photoid.catalog import (
     Catalog,
     ImageUpload,
     add_encounter,
+    add_individual,
     candidates_for,
     decide,
     enqueue,
@@ -28,11 +31,14 @@ from photoid.catalog import (
     history,
     images_of,
     import_dataset,
+    list_jobs,
     merge_individuals,
     undo,
 )
 from photoid.catalog.gallery import CatalogGallery, SyncReport
 from photoid.catalog.matching import (
+    MATCH,
+    SYNC,
     MatchFilter,
     MatchWorker,
     allowed_codes,
@@ -68,7 +74,8 @@ def imported(catalog: Catalog, synth: Path, tmp_path: Path) -> Catalog:
     table = pd.read_csv(synth / "metadata.csv", dtype=str)
     part = tmp_path / "part"
     part.mkdir()
-    (part / "images").symlink_to(synth / "images")
+    # A copy, not a link: a dataset's images must lie inside its folder (photoid.data.paths).
+    shutil.copytree(synth / "images", part / "images")
     table[~table["image"].str.endswith(f"_{KEPT_BACK:03d}.jpg")].to_csv(
         part / "metadata.csv", index=False
     )
@@ -188,6 +195,61 @@ def test_filters_by_species_date_and_location(imported: Catalog, synth: Path, ca
     )
     assert worker.run_once() is not None
     assert _ranked_codes(catalog, query.id)[0] == "spotted_0000"
+
+
+DECISIONS = 50
+
+
+def test_a_burst_of_decisions_queues_one_sync_that_applies_them_all(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    add_individual(catalog, "A")
+    photos = {
+        encounter.id: images[0].id
+        for encounter, images in (
+            add_encounter(catalog, [ImageUpload(make_png(n, size=(24, 16)), f"{n}.png")])
+            for n in range(DECISIONS + 1)
+        )
+    }
+    *decided, upload = photos
+    errors: list[BaseException] = []
+    start = threading.Barrier(DECISIONS)
+
+    def decide_then_sync(encounter_id: int) -> None:
+        # What the service does for each decision: decide, then queue a gallery sync.
+        try:
+            start.wait()
+            if encounter_id % 2:
+                decide(catalog, encounter_id, "same", individual="A")
+            else:
+                decide(catalog, encounter_id, "new")
+            enqueue_sync(catalog)
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=decide_then_sync, args=(e,)) for e in decided]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    (sync,) = list_jobs(catalog, kind=SYNC)
+    assert sync.status == "queued"
+    # An upload's match job queued after the sync is run first; the sync still waits.
+    match = enqueue_encounter(catalog, upload)
+    gallery = CatalogGallery.local(CONFIG)
+    worker = MatchWorker(catalog, gallery, name="w")
+    first = worker.run_once()
+    assert first is not None and (first.id, first.kind, first.status) == (match.id, MATCH, "done")
+    assert get_job(catalog, sync.id).status == "queued"
+    gallery = CatalogGallery.local(CONFIG)  # a fresh gallery: the sync job alone fills it
+    worker = MatchWorker(catalog, gallery, name="w")
+    second = worker.run_once()
+    assert second is not None and (second.id, second.status) == (sync.id, "done")
+    assert worker.run_once() is None
+    members = gallery.members()
+    assert sorted(members) == sorted(photos[e] for e in decided)
+    assert sorted(set(members.values())) == ["A"] + [f"ID-{n:04d}" for n in range(1, 26)]
 
 
 def test_a_bad_job_is_retried_then_failed(catalog: Catalog) -> None:

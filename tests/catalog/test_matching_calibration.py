@@ -4,6 +4,7 @@ last one uploaded."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def _catalog(tmp_path: Path, individuals: int, photos: int) -> tuple[Catalog, Pa
     table = pd.read_csv(root / "metadata.csv", dtype=str)
     part = tmp_path / "part"
     part.mkdir()
-    (part / "images").symlink_to(root / "images")
+    # A copy, not a link: a dataset's images must lie inside its folder (photoid.data.paths).
+    shutil.copytree(root / "images", part / "images")
     last = f"_{photos - 1:03d}.jpg"
     table[~table["image"].str.endswith(last)].to_csv(part / "metadata.csv", index=False)
     catalog = open_catalog(tmp_path / "data")

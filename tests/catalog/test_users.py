@@ -1,8 +1,10 @@
-"""Users, passwords (argon2id) and API tokens (only hashes stored)."""
+"""Users, passwords (argon2id), API tokens and browser sessions (only hashes stored), and the
+login throttle."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,10 +14,28 @@ from photoid.catalog import (
     add_user,
     create_token,
     revoke_token,
+    users,
     verify_password,
     verify_token,
 )
-from photoid.catalog.models import ApiToken, User
+from photoid.catalog.logins import (
+    LoginThrottled,
+    Throttle,
+    WrongPassword,
+    change_password,
+    log_in,
+    retry_after,
+)
+from photoid.catalog.models import ApiToken, User, UserSession
+from photoid.catalog.sessions import LIFETIME, end_session, session_user, start_session
+from photoid.catalog.users import (
+    Ended,
+    list_tokens,
+    list_users,
+    revoke_token_id,
+    set_active,
+    set_password,
+)
 from photoid.errors import PhotoidError
 
 
@@ -65,3 +85,112 @@ def test_an_inactive_user_is_refused(catalog: Catalog) -> None:
         session.scalars(select(User)).one().active = False
     assert verify_password(catalog, "ana", "12345678") is None
     assert verify_token(catalog, token) is None
+
+
+def test_unknown_and_inactive_users_cost_a_password_check(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal takes as long whether the name exists or not: one argon2 check each time."""
+    add_user(catalog, "ana", "viewer", "12345678")
+    add_user(catalog, "bob", "viewer", "12345678")
+    set_active(catalog, "bob", active=False)
+    checked: list[str] = []
+    original = users._matches
+
+    def spy(password_hash: str, password: str) -> bool:
+        checked.append(password_hash)
+        return original(password_hash, password)
+
+    monkeypatch.setattr(users, "_matches", spy)
+    for name in ("ana", "bob", "nobody"):
+        assert verify_password(catalog, name, "wrong-one") is None
+    assert len(checked) == 3
+    assert all(h.startswith("$argon2id$") for h in checked)
+    assert checked[1] == checked[2]  # the inactive and the unknown user: the dummy hash
+
+
+def test_sessions_end_on_logout_expiry_password_change_and_deactivation(catalog: Catalog) -> None:
+    ana = add_user(catalog, "ana", "reviewer", "12345678")
+    now = datetime(2024, 5, 1, 12, 0)
+    token = start_session(catalog, ana.id, now=now)
+    with catalog.session() as session:
+        (row,) = session.scalars(select(UserSession))
+        assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert (row.expires_at - row.created_at) == LIFETIME
+    live = session_user(catalog, token, now=now + timedelta(hours=1))
+    assert live is not None and live.user.name == "ana"
+    assert session_user(catalog, token, now=now + LIFETIME) is None  # expired
+    assert session_user(catalog, token + "x", now=now) is None
+    assert end_session(catalog, token) is True
+    assert end_session(catalog, token) is False
+    assert session_user(catalog, token, now=now) is None
+    first, second = start_session(catalog, ana.id), start_session(catalog, ana.id)
+    kept = session_user(catalog, second)
+    assert kept is not None
+    assert set_password(catalog, "ana", "new password", keep_session=kept.session_id) == 1
+    assert session_user(catalog, first) is None and session_user(catalog, second) is not None
+    assert verify_password(catalog, "ana", "new password") is not None
+    token = create_token(catalog, "ana")
+    assert set_active(catalog, "ana", active=False) == Ended(sessions=1, tokens=1)
+    assert session_user(catalog, second) is None and verify_token(catalog, token) is None
+    assert set_active(catalog, "ana", active=True) == Ended(0, 0)
+    assert verify_token(catalog, token) is None  # reactivation brings no old token back
+    assert [u.name for u in list_users(catalog)] == ["ana"]
+
+
+def test_login_throttle_counts_failures_by_name_and_by_address(catalog: Catalog) -> None:
+    add_user(catalog, "ana", "viewer", "12345678")
+    add_user(catalog, "bob", "viewer", "12345678")
+    throttle = Throttle(per_name=2, per_address=3, window=timedelta(minutes=10))
+    start = datetime(2024, 5, 1, 12, 0)
+
+    def attempt(name: str, password: str, address: str, minutes: float) -> bool:
+        at = start + timedelta(minutes=minutes)
+        return log_in(catalog, name, password, address, throttle, at) is not None
+
+    assert not attempt("ana", "wrong-one", "10.0.0.1", 0)
+    assert not attempt("ana", "wrong-one", "10.0.0.2", 1)
+    with pytest.raises(LoginThrottled, match="try again in 9 minutes") as caught:
+        attempt("ana", "12345678", "10.0.0.3", 1)  # the right password, still refused
+    assert caught.value.retry_after == 9 * 60
+    assert attempt("ana", "12345678", "10.0.0.3", 10.5)  # the first failure left the window
+    assert retry_after(catalog, "ana", "10.0.0.3", throttle, start + timedelta(minutes=11)) == 0
+    # one address failing for three names is stopped, whatever name it tries next
+    for minutes, name in ((20, "x"), (21, "y"), (22, "z")):
+        assert not attempt(name, "wrong-one", "10.0.0.9", minutes)
+    with pytest.raises(LoginThrottled):
+        attempt("bob", "12345678", "10.0.0.9", 23)
+    assert attempt("bob", "12345678", "10.0.0.8", 23)
+
+
+def test_changing_a_password_needs_the_current_one(catalog: Catalog) -> None:
+    ana = add_user(catalog, "ana", "viewer", "12345678")
+    other = start_session(catalog, ana.id)
+    with pytest.raises(WrongPassword, match="the current password is wrong"):
+        change_password(catalog, "ana", "guessing", "new password", "10.0.0.1")
+    with pytest.raises(PhotoidError, match="at least 8 characters"):
+        change_password(catalog, "ana", "12345678", "short", "10.0.0.1")
+    assert change_password(catalog, "ana", "12345678", "new password", "10.0.0.1") == 1
+    assert session_user(catalog, other) is None
+    assert verify_password(catalog, "ana", "new password") is not None
+
+
+def test_tokens_are_listed_and_revoked_by_id(catalog: Catalog) -> None:
+    add_user(catalog, "ana", "viewer", "12345678")
+    add_user(catalog, "bob", "viewer", "12345678")
+    first = create_token(catalog, "ana", label="laptop")
+    create_token(catalog, "ana", label="script")
+    listed = list_tokens(catalog, "ana")
+    assert [t.label for t in listed] == ["script", "laptop"]
+    assert revoke_token_id(catalog, listed[1].id, owner="bob") is False
+    assert revoke_token_id(catalog, listed[1].id, owner="ana") is True
+    assert revoke_token_id(catalog, listed[1].id) is False
+    assert verify_token(catalog, first) is None
+    assert list_tokens(catalog, "ana")[1].revoked_at is not None
+
+
+def test_user_names_must_fit_their_column(catalog: Catalog) -> None:
+    with pytest.raises(PhotoidError, match="at most 200 characters"):
+        add_user(catalog, "a" * 201, "viewer", "12345678")
+    with pytest.raises(PhotoidError, match="no user named 'nobody'"):
+        set_password(catalog, "nobody", "12345678")

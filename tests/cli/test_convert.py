@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -41,7 +44,48 @@ def test_link_and_overwrite(tmp_path: Path) -> None:
     assert "Traceback" not in output
     code, output = _run(source, tmp_path / "out", "--from", "folder", "--link", "--overwrite")
     assert code == 0, output
-    assert (tmp_path / "out" / "images" / "Ayo" / "1.png").is_symlink()
+    linked = tmp_path / "out" / "images" / "Ayo" / "1.png"
+    assert not linked.is_symlink()
+    assert os.stat(linked).st_ino == os.stat(source / "Ayo" / "1.png").st_ino
+
+
+def _distinct_source(root: Path) -> Path:
+    """Images of distinct content and a usable size, so that `data check` finds no error."""
+    for value, name in enumerate(("Ayo/1.png", "Ayo/2.png", "Bo/3.png", "Bo/4.png")):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 48), (value * 60, 9, 9)).save(root / name)
+    return root
+
+
+def test_a_linked_dataset_is_read_and_checked_by_the_other_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PHOTOID_FOLLOW_LINKS", raising=False)
+    source = _distinct_source(tmp_path / "src")
+    code, output = _run(source, tmp_path / "out", "--from", "folder", "--link")
+    assert code == 0, output
+    assert "note:" not in output
+    assert len(load_dataset(tmp_path / "out")) == 4
+    result = CliRunner().invoke(app, ["data", "check", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output
+
+
+def test_link_falls_back_to_copies_with_one_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_permitted(src: object, dst: object, **kwargs: object) -> None:
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "link", not_permitted)
+    source = _distinct_source(tmp_path / "src")
+    code, output = _run(source, tmp_path / "out", "--from", "folder", "--link")
+    assert code == 0, output
+    assert output.count("note: copied 4 of 4 image(s) instead of hard-linking them") == 1
+    assert "warning:" not in output
+    copied = tmp_path / "out" / "images" / "Bo" / "3.png"
+    assert copied.read_bytes() == (source / "Bo" / "3.png").read_bytes()
+    assert os.stat(copied).st_ino != os.stat(source / "Bo" / "3.png").st_ino
 
 
 def test_unknown_format_lists_the_choices(tmp_path: Path) -> None:

@@ -103,3 +103,43 @@ def test_the_old_threshold_option_still_works_with_a_note(dataset: Path, tmp_pat
     assert code == 0, out + err
     assert "--new-threshold is deprecated; use --new-individual" in err
     assert json.loads(out.strip().splitlines()[-1])["acc_new"] == 1.0
+
+
+@pytest.fixture(scope="module")
+def boxed_wrong(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 individuals x 3 photos (0-1 train, 2 test); individuals 0-1 have boxes far outside
+    their photos, as KoiVideo's boxes in the video frame: 4 of 8 gallery photos, 2 of 4
+    queries."""
+    root = tmp_path_factory.mktemp("boxes") / "animals"
+    csv = generate(root, individuals=4, images_per=3, seed=7, size=128)
+    cells = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    individual, photo = np.repeat(np.arange(4), 3), np.tile(np.arange(3), 4)
+    cells["split"] = np.where(photo < 2, "train", "test")
+    cells.loc[individual < 2, "bbox"] = "1000,1000,10,10"
+    cells.to_csv(csv, index=False)
+    return root
+
+
+def test_too_many_skipped_photos_fail_with_the_reason_and_the_fix(
+    boxed_wrong: Path, tmp_path: Path
+) -> None:
+    args = ["evaluate", str(boxed_wrong), "--new-individual", "never", "--cache", str(tmp_path)]
+    code, out, err = _run([*args, *FAST])
+    assert code == 2, out + err
+    assert "\nError: 4 of 8 gallery photos (50.0%): bbox_outside 4 (e.g. row 2, " in err
+    assert "lies outside the" in err and "--set use_bbox=false" in err
+    assert "top1" not in out  # no numbers
+    # Ignoring the boxes, as the message says, gives numbers; so does accepting the loss.
+    code, out, err = _run([*args, *FAST, "--set", "use_bbox=false"])
+    assert code == 0, out + err
+    assert json.loads(out.strip().splitlines()[-1])["skipped"] == 0
+    code, out, err = _run([*args, *FAST, "--max-skipped", "0.6"])
+    assert code == 0, out + err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["skipped"] == 6 and summary["gallery"] == 4
+    assert summary["skipped_reasons"] == {
+        "gallery": {"bbox_outside": 4},
+        "queries": {"bbox_outside": 2},
+    }
+    assert "warning: skipped 4 of 8 gallery photos (50.0%): bbox_outside 4" in err
+    assert "warning: skipped 2 of 4 queries (50.0%): bbox_outside 2" in err

@@ -86,8 +86,10 @@ def test_light_constants_match_the_library() -> None:
     from photoid.data.splits import UndatedPolicy
     from photoid.data.splits_apply import SplitKind
     from photoid.deep.ensemble import COMBINES, SHORTLIST, Combine
+    from photoid.evaluation.skips import DEFAULT_MAX_SKIPPED
 
     assert constants.DEFAULT_MIN_SIDE == DEFAULT_MIN_SIDE
+    assert constants.DEFAULT_MAX_SKIPPED == DEFAULT_MAX_SKIPPED
     assert get_args(constants.SplitKind) == get_args(SplitKind)
     assert get_args(constants.UndatedPolicy) == get_args(UndatedPolicy)
     assert (COMBINES, SHORTLIST) == (constants.COMBINES, constants.SHORTLIST)

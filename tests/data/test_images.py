@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from photoid.data.images import ImageInfo, crop, load_image, read_info
+from photoid.data.images import ImageInfo, crop, image_problem, load_image, read_info
 from photoid.errors import ImageLoadError
 
 
@@ -246,7 +246,29 @@ def test_bbox_is_clipped_to_the_image(tmp_path: Path) -> None:
 def test_bbox_wholly_outside_is_an_error(tmp_path: Path) -> None:
     path = _save(np.zeros((8, 10, 3), np.uint8), tmp_path / "grid.png")
     reason = _load_error(path, bbox=(20.0, 0.0, 5.0, 5.0))
-    assert reason == "bbox (20.0, 0.0, 5.0, 5.0) lies outside the 10x8 image"
+    assert reason == "bbox 20,0,5,5 (x,y,w,h) lies outside the 10x8 image"
+
+
+def test_image_problem_gives_the_code_data_check_uses(tmp_path: Path) -> None:
+    path = _save(np.zeros((8, 10, 3), np.uint8), tmp_path / "grid.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "notes.png").write_text("hello", encoding="utf-8")
+    assert image_problem(path) is None
+    assert image_problem(path, (2.0, 2.0, 4.0, 4.0)) is None
+    assert image_problem(path, (20.0, 0.0, 5.0, 5.0)) == (
+        "bbox_outside",
+        "bbox 20,0,5,5 (x,y,w,h) lies outside the 10x8 image",
+    )
+    assert image_problem(tmp_path / "absent.png") == ("file_missing", "file not found")
+    assert image_problem(tmp_path / "empty.png") == ("file_empty", "the file is empty (0 bytes)")
+    code, _ = image_problem(tmp_path / "notes.png") or ("", "")
+    assert code == "not_an_image"
+    # A box of the image's own size, elsewhere: the file is probably the crop already.
+    assert image_problem(path, (30.0, 40.0, 10.0, 8.0)) == (
+        "bbox_outside",
+        "bbox 30,40,10,8 (x,y,w,h) lies outside the 10x8 image; the box is the image's own "
+        "size, so the image is probably already the crop",
+    )
 
 
 def test_crop_rounds_box_edges_to_the_nearest_pixel() -> None:

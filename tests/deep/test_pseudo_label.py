@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -139,6 +140,18 @@ def test_writing_a_new_folder_leaves_the_input_alone(
         write_pseudo_labels(labels, dataset, out=tmp_path / "round2")
     with pytest.raises(PhotoidError, match="exactly one of --out FOLDER and --in-place"):
         write_pseudo_labels(labels, dataset)
+
+
+def test_a_linked_new_folder_holds_hard_links_to_the_input_images(
+    labelled: tuple[Path, PseudoLabels], tmp_path: Path
+) -> None:
+    data, labels = labelled
+    dataset = load_dataset(data)
+    write_pseudo_labels(labels, dataset, out=tmp_path / "round2", link=True)
+    copy = load_dataset(tmp_path / "round2")
+    for linked, original in zip(copy.paths(), dataset.paths(), strict=True):
+        assert not linked.is_symlink()
+        assert os.stat(linked).st_ino == os.stat(original).st_ino
 
 
 def test_in_place_rewrites_the_metadata(

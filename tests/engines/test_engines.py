@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def _options(method: str, checkpoint: Path, cache: Path | None) -> EngineOptions:
     return EngineOptions(
         local=LocalConfig(max_side=192),
-        keypoints=KeypointConfig(side=192, max_keypoints=256),
+        keypoints=KeypointConfig(side=192, max_keypoints=256, scenery=1.0),
         cache_dir=cache,
         models=(checkpoint,) if method == "deep" else (),
         fused=FusedConfig(scales=()),
@@ -166,7 +167,8 @@ def test_refitting_the_same_gallery_is_skipped_and_a_changed_one_refits(
     table = pd.read_csv(root / "metadata.csv", dtype=str, keep_default_na=False)
     grown = tmp_path / "grown"
     grown.mkdir()
-    (grown / "images").symlink_to(root / "images")
+    # A copy, not a link: a dataset's images must lie inside its folder (photoid.data.paths).
+    shutil.copytree(root / "images", grown / "images")
     table.loc[table.index[-1], "split"] = "train"
     table.to_csv(grown / "metadata.csv", index=False)
     features = sorted((tmp_path / "cache").rglob("*.npz"))

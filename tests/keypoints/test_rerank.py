@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from photoid.keypoints.match import mutual_pairs
-from photoid.keypoints.rerank import Verified, background_weights, photo_scores
+from photoid.keypoints.rerank import Verified, background_weights, photo_scores, scenery_weights
 from photoid.local.verify import Correspondences
 
 
@@ -55,3 +55,22 @@ def test_keypoints_shared_by_several_identities_weigh_less() -> None:
     # A: 1/3 + 1; A again: 0.5/3 + 0.5; B: 1/3 + 1; C: 1/3; D rejected: 0.
     np.testing.assert_allclose(scores, [4 / 3, 0.5 / 3 + 0.5, 4 / 3, 1 / 3, 0.0])
     np.testing.assert_allclose(photo_scores(verified, None), [2.0, 1.0, 2.0, 1.0, 0.0])
+
+
+def test_gallery_keypoints_shared_with_other_individuals_are_scenery() -> None:
+    # A gallery photo of X matched against photos of other individuals: its keypoint 0 verifies
+    # against A and B (a landmark at their site), keypoint 1 against A twice (one individual),
+    # keypoint 2 only against a rejected photo, keypoint 3 nowhere (X's own markings).
+    verified = [
+        _verified([0, 1], [1.0, 1.0]),  # A
+        _verified([1], [1.0]),  # A again
+        _verified([0], [1.0]),  # B
+        _verified([2], [1.0], rejected="3 inliers, fewer than 6"),  # C
+    ]
+    owners = ["A", "A", "B", "C"]
+    np.testing.assert_allclose(scenery_weights(verified, owners, 4, 1.0), [1 / 3, 1 / 2, 1, 1])
+    np.testing.assert_allclose(scenery_weights(verified, owners, 4, 2.0), [1 / 9, 1 / 4, 1, 1])
+    # In a later match, a pair on gallery keypoint g weighs its scenery weight too.
+    later = [_verified([5, 6], [1.0, 1.0]), _verified([5], [1.0])]  # gallery keypoints 0, 1 / 0
+    places = [np.asarray([1 / 3, 1.0], np.float32), None]
+    np.testing.assert_allclose(photo_scores(later, None, places), [1 / 3 + 1.0, 1.0], rtol=1e-6)

@@ -310,11 +310,11 @@ def test_tokens_and_secret_file(service: Service) -> None:
 
 
 def test_started_worker_runs_the_upload_match_job(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path / "data", start_worker=True))
+    app = create_app(Settings(data_dir=tmp_path / "data", start_worker=True, job_lease_s=7.5))
     add_user(app.state.catalog, "rita", "reviewer", PASSWORD)
     token = create_token(app.state.catalog, "rita")
     with TestClient(app) as client:
-        assert app.state.worker.running
+        assert app.state.worker.running and app.state.worker.lease_s == 7.5
         answer = client.post(
             "/api/v1/encounters",
             files=[("photos", ("a.png", png_bytes(1), "image/png"))],

@@ -1,7 +1,8 @@
 """End to end in headless Chromium (Playwright): a reviewer logs in, uploads an encounter,
 matching runs, the reviewer confirms the right candidate with the keyboard and sees the
 individual's page list the new sighting; a viewer sees no decision buttons and a forged
-decision is refused."""
+decision is refused. Nothing on the way breaks the pages' Content-Security-Policy, and the API
+documentation renders under its own."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 from photoid.catalog import Catalog, add_user, images_of, import_dataset
 from photoid.catalog.gallery import CatalogGallery
@@ -95,6 +96,18 @@ def running(tmp_path: Path) -> Iterator[Running]:
     thread.join(10)
 
 
+def _csp_violations(page: Page) -> list[str]:
+    """The console messages of ``page`` about its Content-Security-Policy (filled as it runs)."""
+    found: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", note)
+    return found
+
+
 def _log_in(page: Page, base: str, name: str) -> None:
     page.goto(f"{base}/review")
     assert "/login" in page.url
@@ -113,6 +126,7 @@ def test_review_in_chromium(running: Running) -> None:
         )
         try:
             page = browser.new_context().new_page()
+            violations = _csp_violations(page)
             _log_in(page, base, "rita")
             page.goto(f"{base}/upload")
             page.set_input_files("input[name=photos]", str(running.upload))
@@ -139,6 +153,7 @@ def test_review_in_chromium(running: Running) -> None:
             sightings = page.locator("table.sightings").inner_text()
             assert "North reef" in sightings and "2024-05-01" in sightings
             assert len(images_of(catalog, running.identity)) == before + 1
+            assert violations == []
 
             viewer = browser.new_context()
             seen = viewer.new_page()
@@ -156,3 +171,23 @@ def test_review_in_chromium(running: Running) -> None:
         finally:
             browser.close()
     assert len(images_of(catalog, running.identity)) == before + 1
+
+
+def test_api_docs_render_under_their_policy_in_chromium(running: Running) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=ARGS, headless=True
+        )
+        try:
+            page = browser.new_context().new_page()
+            violations = _csp_violations(page)
+            page.goto(f"{running.base}/docs")
+            page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+            assert "photoid" in page.locator(".swagger-ui .info .title").inner_text()
+            page.goto(f"{running.base}/redoc")
+            page.wait_for_selector("redoc h1", timeout=20_000)
+            assert "photoid" in page.locator("redoc h1").first.inner_text()
+            # ReDoc's attempt to fetch its logo from its CDN is blocked, as it should be
+            assert [v for v in violations if "https://cdn.redoc.ly/" not in v] == []
+        finally:
+            browser.close()

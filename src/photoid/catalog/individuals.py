@@ -1,11 +1,21 @@
-"""Individuals: add, look up, merge two into one, split images off into a new one."""
+"""Individuals: add, look up, merge two into one, split images off into a new one.
+
+Automatic codes (``ID-0001``, ...) are one past the highest, so two transactions adding an
+individual at once must not both read the same highest code: the row is first inserted under a
+placeholder code, then the code is read and written under a lock held until commit (SQLite's
+writer lock, which that insert took; on PostgreSQL a transaction-level advisory lock), in a
+savepoint, so that a clash with a code the lock does not cover (one typed by a person at the
+same moment) is retried with the next code.
+"""
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from photoid.catalog.audit import Changes
@@ -15,6 +25,8 @@ from photoid.errors import PhotoidError
 
 CODE_PREFIX = "ID-"
 _AUTO_CODE = re.compile(rf"^{CODE_PREFIX}(\d+)$")
+_CODE_TRIES = 5
+_CODE_LOCK = 0x70686F746F6964  # "photoid": the PostgreSQL advisory lock of automatic codes
 
 
 def next_code(session: Session) -> str:
@@ -45,7 +57,9 @@ def create_individual(
     notes: str = "",
 ) -> Individual:
     """Add an individual inside an open transaction (``code`` None: the next automatic code)."""
-    code = next_code(session) if code is None else code.strip()
+    if code is None:
+        return _create_numbered(session, changes, name, species, notes)
+    code = code.strip()
     if not code:
         raise PhotoidError("an individual's code cannot be empty")
     if session.scalar(select(Individual.id).where(Individual.code == code)) is not None:
@@ -53,6 +67,30 @@ def create_individual(
     individual = Individual(code=code, name=name, species=species, notes=notes)
     changes.add(individual)
     return individual
+
+
+def _create_numbered(
+    session: Session, changes: Changes, name: str | None, species: str | None, notes: str
+) -> Individual:
+    """Add an individual with the next automatic code, safely under concurrent transactions."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CODE_LOCK})
+    placeholder = f"pending-{uuid.uuid4().hex}"
+    individual = Individual(code=placeholder, name=name, species=species, notes=notes)
+    changes.add(individual)  # on SQLite this insert begins the transaction and takes the lock
+    for _ in range(_CODE_TRIES):
+        code = next_code(session)
+        try:
+            with session.begin_nested():
+                individual.code = code
+                session.flush()
+            return individual
+        except IntegrityError:
+            continue  # someone added this code by hand meanwhile: take the next one
+    raise PhotoidError(
+        f"could not give a new individual an automatic code in {_CODE_TRIES} tries "
+        f"(the last was {code!r}); try again"
+    )
 
 
 def add_individual(

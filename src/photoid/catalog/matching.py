@@ -4,7 +4,13 @@
 
 Keeping the gallery current: after a decision (or merge, split, undo) the caller either calls
 ``gallery.sync(catalog)`` itself or, to keep the web request fast, :func:`enqueue_sync`; the
-worker also syncs before every match job. A sync only indexes newly attached images.
+worker also syncs before every match job. A sync only indexes newly attached images and reads
+the catalog as it is when it runs, so sync jobs are coalesced (one queued sync covers every
+change before it) and match jobs go first (each syncs anyway): uploads never wait behind syncs.
+
+A worker holds its job under a lease that it renews while it works
+(:func:`~photoid.catalog.jobs.keep_leased`); the job of a killed worker is taken over by the
+next claim once its lease has expired.
 
     gallery = CatalogGallery.build(catalog)
     worker = MatchWorker(catalog, gallery)
@@ -38,12 +44,14 @@ from photoid.catalog.db import Catalog
 from photoid.catalog.encounters import encounter_images
 from photoid.catalog.gallery import CatalogGallery, Ranked
 from photoid.catalog.jobs import (
+    DEFAULT_LEASE_S,
     DEFAULT_MAX_ATTEMPTS,
     claim,
     complete,
     enqueue,
     fail,
     get_job,
+    keep_leased,
     requeue_stale,
 )
 from photoid.catalog.models import Encounter, Image, Individual, Job
@@ -51,6 +59,9 @@ from photoid.errors import PhotoidError
 
 MATCH = "match"
 SYNC = "sync"
+MATCH_PRIORITY = 0
+SYNC_PRIORITY = 10
+"""Claims take match jobs before sync jobs (lowest first): a match job syncs first anyway."""
 log = logging.getLogger(__name__)
 
 
@@ -135,12 +146,16 @@ def enqueue_encounter(
     payload: dict[str, Any] = {"encounter_id": encounter_id}
     if filters is not None:
         payload["filters"] = filters.to_payload()
-    return enqueue(catalog, MATCH, payload, image_id=images[0].id if images else None)
+    image_id = images[0].id if images else None
+    return enqueue(catalog, MATCH, payload, image_id=image_id, priority=MATCH_PRIORITY)
 
 
 def enqueue_sync(catalog: Catalog) -> Job:
-    """Queue a gallery sync (after a decision), so the web request does no feature work."""
-    return enqueue(catalog, SYNC, {})
+    """Queue a gallery sync (after a decision), so the web request does no feature work.
+
+    Coalesced: while a sync job is queued and not started, that job is returned (it will see
+    this change too); only once it has started does a change queue another."""
+    return enqueue(catalog, SYNC, {}, priority=SYNC_PRIORITY, dedupe_key=SYNC)
 
 
 def default_worker_name() -> str:
@@ -153,8 +168,10 @@ class MatchWorker:
     thread, :meth:`start`/:meth:`stop` a background thread polling every ``poll_s`` seconds.
 
     ``filters`` apply to every job without its own; ``top`` candidates are stored per image.
-    On :meth:`start`, running jobs older than ``stale_after_s`` seconds or held by a worker of
-    the same ``name`` (a restarted one) go back to the queue. A job that raises is retried
+    A claimed job is leased for ``lease_s`` seconds and the lease renewed while it runs, so the
+    job of a killed worker is taken over by another ``lease_s`` seconds after its last renewal;
+    on :meth:`start`, jobs still held by a worker of the same ``name`` (a restarted one) go
+    back to the queue at once. A job that raises, or whose worker keeps dying, is retried
     until it has had ``max_attempts`` attempts, then marked failed with the error.
     ``calibration``: also store calibrated candidates, refitted after syncs (None: raw only).
     """
@@ -168,7 +185,7 @@ class MatchWorker:
         name: str | None = None,
         top: int = 5,
         poll_s: float = 1.0,
-        stale_after_s: float = 600.0,
+        lease_s: float = DEFAULT_LEASE_S,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         calibration: GalleryCalibration | None = None,
     ) -> None:
@@ -178,7 +195,7 @@ class MatchWorker:
         self.name = name or default_worker_name()
         self.top = top
         self.poll_s = poll_s
-        self.stale_after_s = stale_after_s
+        self.lease_s = lease_s
         self.max_attempts = max_attempts
         self.calibration = calibration
         self._stop = threading.Event()
@@ -186,16 +203,24 @@ class MatchWorker:
 
     def run_once(self) -> Job | None:
         """Claim and run one job; returns it as it ended (None when nothing was queued)."""
-        job = claim(self.catalog, self.name, (MATCH, SYNC))
+        job = claim(
+            self.catalog,
+            self.name,
+            (MATCH, SYNC),
+            lease_s=self.lease_s,
+            max_attempts=self.max_attempts,
+        )
         if job is None:
             return None
         try:
-            self._run(job)
+            with keep_leased(self.catalog, job, self.name, self.lease_s):
+                self._run(job)
         except Exception as exc:  # any failure of one job must not stop the worker
             log.exception("job %s failed", job.id)
-            fail(self.catalog, job.id, self.name, f"{type(exc).__name__}: {exc}", self.max_attempts)
+            error = f"{type(exc).__name__}: {exc}"
+            fail(self.catalog, job.id, self.name, error, self.max_attempts, job.attempts)
         else:
-            if not complete(self.catalog, job.id, self.name):
+            if not complete(self.catalog, job.id, self.name, job.attempts):
                 log.warning("job %s was taken from worker %s before it finished", job.id, self.name)
         return get_job(self.catalog, job.id)
 
@@ -238,10 +263,11 @@ class MatchWorker:
             record_candidates(self.catalog, image_id, calibrated, [], actor)
 
     def start(self) -> None:
-        """Requeue stale jobs, then run jobs in a background (daemon) thread until stopped."""
+        """Requeue this worker's leftovers (and expired jobs), then run jobs in a background
+        (daemon) thread until stopped."""
         if self._thread is not None and self._thread.is_alive():
             return
-        count = requeue_stale(self.catalog, self.stale_after_s, self.name, self.max_attempts)
+        count = requeue_stale(self.catalog, None, self.name, self.max_attempts)
         if count:
             log.info("requeued %d jobs left running by a stopped worker", count)
         self._stop.clear()

@@ -2,8 +2,8 @@
 
 Times are naive UTC datetimes (the same on SQLite and PostgreSQL). Boxes are pixels of the
 upright image, top-left corner x, y and width w, height h. Changes to the catalog tables
-(individuals to decisions) are recorded in ``audit_log``; ``jobs``, ``users`` and
-``api_tokens`` are operational and not undoable.
+(individuals to decisions) are recorded in ``audit_log``; ``jobs``, ``users``, ``api_tokens``,
+``sessions`` and ``login_failures`` are operational and not undoable.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -174,13 +175,29 @@ class AuditEntry(Base):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("audit_log.id"))
 
 
+# At most one never-started queued job per dedupe key (coalesced work, e.g. gallery syncs).
+_QUEUED_KEY = "status = 'queued' AND attempts = 0 AND dedupe_key IS NOT NULL"
+
+
 class Job(Base):
-    """Background work (e.g. computing candidates for an upload), claimed by one worker."""
+    """Background work (e.g. computing candidates for an upload), claimed by one worker.
+
+    A running job is held until ``lease_expires_at`` (its worker renews the lease while it
+    works); claims take the lowest ``priority`` first, then the oldest. ``dedupe_key``: a
+    queued job that has not started yet covers every later job of the same key.
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (
         _one_of("status", JOB_STATUSES, "status"),
-        Index("ix_jobs_status_id", "status", "id"),
+        Index("ix_jobs_status_priority_id", "status", "priority", "id"),
+        Index(
+            "uq_jobs_queued_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text(_QUEUED_KEY),
+            postgresql_where=text(_QUEUED_KEY),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -194,6 +211,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class User(Base):
@@ -222,3 +242,35 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class UserSession(Base):
+    """A browser session: the cookie carries a random (256-bit) token, only its SHA-256 is
+    stored. It ends at ``expires_at`` or when revoked (logout, a password change, the user's
+    deactivation), whichever comes first."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginFailure(Base):
+    """A failed login (the user name tried, the client's address), kept while it counts
+    towards the login throttle."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_user_name_at", "user_name", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -48,7 +48,9 @@ def import_dataset(
     progress: StageProgress | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ImportSummary:
-    """Start an empty catalog from the dataset in ``root`` (native format, strictly loaded).
+    """Start an empty catalog from the dataset in ``root`` (native format, strictly loaded:
+    every image must lie inside ``root``, a symbolic link out of it is refused, see
+    :mod:`photoid.data.paths`).
 
     Each identity becomes an individual (code = identity, species from its first row with
     one); ``unknown`` rows stay unassigned. Rows sharing an ``encounter`` cell form one

@@ -2,28 +2,60 @@
 
 Only hashes are stored: argon2id for passwords, SHA-256 for tokens (a token is 256 random
 bits, so a fast hash cannot be brute-forced and lets a token be looked up directly).
+Checking a password takes the same time whether the user exists or not (a dummy hash is
+verified for unknown names), so the time of a refusal does not tell which names exist.
+Deactivating a user, or setting their password, ends their browser sessions at once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from photoid.catalog.db import Catalog
 from photoid.catalog.models import ROLES, ApiToken, User, utcnow
+from photoid.catalog.sessions import ending_sessions, rows_changed, token_hash
 from photoid.errors import PhotoidError
 
 TOKEN_PREFIX = "pid_"
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1000
+MAX_NAME = 200
 _HASHER = PasswordHasher()
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class Ended:
+    """How many live browser sessions and API tokens a change ended."""
+
+    sessions: int
+    tokens: int
+
+
+@cache
+def _dummy_hash() -> str:
+    """An argon2id hash of a random password, verified in place of an unknown user's."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_HASHER.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _checked_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise PhotoidError(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise PhotoidError(f"the password must have at most {MAX_PASSWORD} characters")
+    return password
 
 
 def add_user(catalog: Catalog, name: str, role: str, password: str) -> User:
@@ -31,43 +63,98 @@ def add_user(catalog: Catalog, name: str, role: str, password: str) -> User:
     name = name.strip()
     if not name:
         raise PhotoidError("a user name cannot be empty")
+    if len(name) > MAX_NAME:
+        raise PhotoidError(f"a user name can have at most {MAX_NAME} characters")
     if role not in ROLES:
         raise PhotoidError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise PhotoidError(f"the password must have at least {MIN_PASSWORD} characters")
+    hashed = _HASHER.hash(_checked_password(password))
     with catalog.session() as session:
         if session.scalar(select(User.id).where(User.name == name)) is not None:
             raise PhotoidError(f"a user named {name!r} already exists")
-        user = User(name=name, role=role, password_hash=_HASHER.hash(password))
+        user = User(name=name, role=role, password_hash=hashed)
         session.add(user)
         session.flush()
         return user
 
 
-def verify_password(catalog: Catalog, name: str, password: str) -> User | None:
-    """The active user ``name`` if ``password`` is theirs, else None."""
+def get_user(catalog: Catalog, name: str) -> User:
+    """The user named ``name`` (PhotoidError when there is none)."""
     with catalog.session() as session:
-        user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
-        if user is None:
-            return None
-        try:
-            _HASHER.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise PhotoidError(f"no user named {name!r}; add one with `photoid users add`")
+    return user
+
+
+def list_users(catalog: Catalog) -> list[User]:
+    """Every user, by name."""
+    with catalog.session() as session:
+        return list(session.scalars(select(User).order_by(User.name)))
+
+
+def verify_password(catalog: Catalog, name: str, password: str) -> User | None:
+    """The active user ``name`` if ``password`` is theirs, else None. Takes as long for an
+    unknown or inactive user as for a wrong password."""
+    dummy = _dummy_hash()  # made before any lookup, so only the first call ever pays for it
+    with catalog.session() as session:
+        user = session.scalar(select(User).where(User.name == name))
+        usable = user is not None and user.active
+        matched = _matches(user.password_hash if user and usable else dummy, password)
+        if user is None or not usable or not matched:
             return None
         if _HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = _HASHER.hash(password)
         return user
 
 
+def set_password(
+    catalog: Catalog, name: str, password: str, keep_session: int | None = None
+) -> int:
+    """Give user ``name`` a new password and end their browser sessions but ``keep_session``
+    (the row id of the session making the change, if any); returns how many ended."""
+    hashed = _HASHER.hash(_checked_password(password))
+    user = get_user(catalog, name)
+    with catalog.session() as session:
+        session.execute(update(User).where(User.id == user.id).values(password_hash=hashed))
+        return rows_changed(session, ending_sessions(user.id, keep_session))
+
+
+def set_active(catalog: Catalog, name: str, active: bool) -> Ended:
+    """Reactivate or deactivate user ``name``. Deactivating ends their browser sessions and
+    revokes their API tokens, so reactivating never brings an old credential back."""
+    user = get_user(catalog, name)
+    with catalog.session() as session:
+        session.execute(update(User).where(User.id == user.id).values(active=active))
+        if active:
+            return Ended(0, 0)
+        sessions = rows_changed(session, ending_sessions(user.id))
+        tokens = rows_changed(
+            session,
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow()),
+        )
+        return Ended(sessions, tokens)
+
+
 def create_token(catalog: Catalog, name: str, label: str = "") -> str:
     """A new API token for user ``name``; shown once, only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    user = get_user(catalog, name)
     with catalog.session() as session:
-        user = session.scalar(select(User).where(User.name == name))
-        if user is None:
-            raise PhotoidError(f"no user named {name!r}; add one with `photoid users add`")
-        session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label))
+        session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label))
     return token
+
+
+def list_tokens(catalog: Catalog, name: str) -> list[ApiToken]:
+    """User ``name``'s API tokens (live and revoked), newest first; hashes only."""
+    user = get_user(catalog, name)
+    with catalog.session() as session:
+        return list(
+            session.scalars(
+                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+            )
+        )
 
 
 def verify_token(catalog: Catalog, token: str) -> User | None:
@@ -75,7 +162,7 @@ def verify_token(catalog: Catalog, token: str) -> User | None:
     with catalog.session() as session:
         row = session.scalar(
             select(ApiToken).where(
-                ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
+                ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)
             )
         )
         if row is None:
@@ -90,8 +177,22 @@ def verify_token(catalog: Catalog, token: str) -> User | None:
 def revoke_token(catalog: Catalog, token: str) -> bool:
     """Revoke ``token``; False when no such live token exists."""
     with catalog.session() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
         if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = utcnow()
+        return True
+
+
+def revoke_token_id(catalog: Catalog, token_id: int, owner: str | None = None) -> bool:
+    """Revoke the API token with row id ``token_id`` (only if it belongs to user ``owner``,
+    when given); False when no such live token exists."""
+    query = select(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    if owner is not None:
+        query = query.join(User, User.id == ApiToken.user_id).where(User.name == owner)
+    with catalog.session() as session:
+        row = session.scalar(query)
+        if row is None:
             return False
         row.revoked_at = utcnow()
         return True

@@ -31,7 +31,11 @@ def convert_command(
     ] = None,
     link: Annotated[
         bool,
-        typer.Option("--link", help="Symlink the images instead of copying (big datasets)."),
+        typer.Option(
+            "--link",
+            help="Hard-link the images instead of copying them (big datasets: no data "
+            "copied); an image on another file system than OUT is copied, with a note.",
+        ),
     ] = False,
     overwrite: Annotated[
         bool,
@@ -53,7 +57,7 @@ def convert_command(
 ) -> None:
     """Convert SOURCE (in the --from format) into the native dataset folder OUT."""
     from photoid.data import UNKNOWN_LABEL, load_dataset
-    from photoid.data.readers import convert
+    from photoid.data.readers import CopiedNotLinked, convert
 
     columns = (
         TextColumn("copying images" if not link else "linking images"),
@@ -79,7 +83,8 @@ def convert_command(
             keep_extra_ids=keep_extra_ids or None,
         )
     for warning in caught:
-        typer.echo(f"warning: {warning.message}", err=True)
+        kind = "note" if issubclass(warning.category, CopiedNotLinked) else "warning"
+        typer.echo(f"{kind}: {warning.message}", err=True)
     written = load_dataset(root)
     unknown = int((written.labels == UNKNOWN_LABEL).sum())
     typer.echo(

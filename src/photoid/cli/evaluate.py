@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from photoid.cli.app import app
+from photoid.cli.constants import DEFAULT_MAX_SKIPPED
 from photoid.cli.engine_options import (
     NewPriorOption,
     NewThresholdOption,
@@ -50,6 +51,14 @@ def evaluate(
     new_threshold: NewThresholdOption = None,
     new_prior: NewPriorOption = None,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
+    max_skipped: Annotated[
+        float,
+        typer.Option(
+            help="Fail (exit 2) when more than this share of the gallery photos, or of the "
+            "queries, cannot be read (missing files, boxes outside their image...); "
+            "0.05 = 5%, 1 = never fail.",
+        ),
+    ] = DEFAULT_MAX_SKIPPED,
     model: ModelOption = None,
     ensemble: EnsembleOption = "mean",
     tta: TtaOption = None,
@@ -84,6 +93,7 @@ def evaluate(
             new_individual=setting,
             prior=parse_prior(new_prior),
             progress=progress,
+            max_skipped=max_skipped,
         )
     for warning in caught:
         if "new_individual" in str(warning.message):
@@ -97,8 +107,9 @@ def evaluate(
         if key in summary:
             table.add_row(key, str(summary[key]))
     Console().print(table)
-    if result.skipped:
-        typer.echo(f"skipped {len(result.skipped)} unreadable gallery images", err=True)
+    for side in result.skips:
+        if side.photos:
+            typer.echo(f"warning: skipped {side.describe()}", err=True)
     if report is not None:
         typer.echo(f"report: {write_report(result, report)}")
     typer.echo(json.dumps(summary))

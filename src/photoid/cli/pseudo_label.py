@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -38,7 +39,12 @@ def pseudo_label(
         bool, typer.Option("--in-place", help="Rewrite DATASET/metadata.csv instead.")
     ] = False,
     link: Annotated[
-        bool, typer.Option("--link", help="With --out: symlink the images instead of copying.")
+        bool,
+        typer.Option(
+            "--link",
+            help="With --out: hard-link the images instead of copying them (an image on "
+            "another file system than OUT is copied, with a note).",
+        ),
     ] = False,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="With --out: replace a dataset already there.")
@@ -63,6 +69,7 @@ def pseudo_label(
     was known, how many were checked and right.
     """
     from photoid.data import load_dataset
+    from photoid.data.readers import CopiedNotLinked
     from photoid.deep.pseudo_label import pseudo_label as label_queries
     from photoid.deep.pseudo_label import write_pseudo_labels
 
@@ -85,7 +92,11 @@ def pseudo_label(
         )
     written = None
     if out is not None or in_place:
-        with progress_bar("writing", len(data)) as (bar, task):
+        with (
+            progress_bar("writing", len(data)) as (bar, task),
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always", CopiedNotLinked)
             written = write_pseudo_labels(
                 labels,
                 data,
@@ -95,6 +106,9 @@ def pseudo_label(
                 overwrite=overwrite,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        for warning in caught:
+            kind = "note" if issubclass(warning.category, CopiedNotLinked) else "warning"
+            typer.echo(f"{kind}: {warning.message}", err=True)
         typer.echo(f"wrote {written}")
     typer.echo(
         f"labelled {labels.labelled} of {len(labels.queries)} queries "

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import posixpath
 from datetime import datetime
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 from photoid.core import Box
 from photoid.data.csvio import read_metadata_csv
 from photoid.data.filecheck import ProgressFn, file_findings, visit_files
 from photoid.data.findings import CheckReport, Finding, sort_findings
-from photoid.data.images import DEFAULT_MAX_PIXELS
+from photoid.data.images import DEFAULT_MAX_PIXELS, already_cropped_hint
+from photoid.data.paths import ImagePathRule
 from photoid.data.schema import (
     METADATA_FILE,
     SPLIT_VALUES,
@@ -46,7 +47,8 @@ def check_dataset(
     """Check ``root/metadata.csv`` and every image it lists; never stops at the first problem.
 
     Errors: unreadable CSV or one without rows (then nothing else is checked), empty image
-    cell, a path leaving the folder, missing, empty (0 bytes), non-image, over-``max_pixels``,
+    cell, a path leaving the folder (absolute, ``..``, or a symbolic link out of it:
+    :mod:`photoid.data.paths`), missing, empty (0 bytes), non-image, over-``max_pixels``,
     truncated or corrupt files, repeated rows (same image and box), repeated file content under
     another path, empty identity, a bbox that does not parse or overhangs its image by more than
     1 px, unknown split values, dates that are not ISO (YYYY-MM-DD). Warnings: identities with
@@ -75,7 +77,7 @@ def check_dataset(
         for name in raw.columns
     }
     images = columns["image"]
-    paths, findings = _image_paths(images)
+    paths, findings = _image_paths(images, ImagePathRule(root))
     boxes, cell_findings = _cells(columns)
     findings += cell_findings
     findings += _duplicate_rows(images, paths, boxes, columns.get("bbox", {}))
@@ -101,7 +103,9 @@ def check_dataset(
     )
 
 
-def _image_paths(images: dict[int, str]) -> tuple[dict[int, str], list[Finding]]:
+def _image_paths(
+    images: dict[int, str], rule: ImagePathRule
+) -> tuple[dict[int, str], list[Finding]]:
     """Normalised relative path of each row whose image cell is usable, and the other rows."""
     paths: dict[int, str] = {}
     findings: list[Finding] = []
@@ -110,13 +114,9 @@ def _image_paths(images: dict[int, str]) -> tuple[dict[int, str], list[Finding]]
             message = "the image cell is empty; give the image path relative to the dataset folder"
             findings.append(Finding("error", "image_cell_empty", message, line, None))
             continue
-        normal = posixpath.normpath(cell.replace("\\", "/"))
-        if PureWindowsPath(cell).anchor or normal == ".." or normal.startswith("../"):
-            message = (
-                "the image path leaves the dataset folder; give it relative to the folder that "
-                "holds metadata.csv, without a leading '/' or '..'"
-            )
-            findings.append(Finding("error", "path_outside", message, line, cell))
+        problem = rule.problem(cell)
+        if problem is not None:
+            findings.append(Finding("error", problem.code, problem.message, line, cell))
             continue
         paths[line] = posixpath.normpath(cell)
     return paths, findings
@@ -200,6 +200,7 @@ def _bbox_findings(
             message = (
                 f"bbox {bbox_cells[line]} spans x {x:g} to {x + w:g}, y {y:g} to {y + h:g}, "
                 f"beyond the {width}x{height} image; a bbox is x,y,w,h in pixels of this image"
+                + already_cropped_hint((x, y, w, h), width, height)
             )
             findings.append(Finding("error", "bbox_outside", message, line, images[line]))
     return findings

@@ -8,9 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from photoid.errors import ImageLoadError
+
+
+class ImageFileError(ImageLoadError):
+    """An :class:`ImageLoadError` with ``code``, the finding code ``photoid data check`` gives
+    the same problem: ``file_missing``, ``file_empty``, ``not_an_image``, ``image_too_large``,
+    ``image_corrupt`` or ``bbox_outside``."""
+
+    def __init__(self, path: Path, reason: str, code: str) -> None:
+        super().__init__(path, reason)
+        self.code = code
+
 
 # Pillow refuses above this itself; photoid checks its own limit first, with a clear message.
 Image.MAX_IMAGE_PIXELS = None
@@ -44,7 +55,7 @@ def read_info(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
     except ImageLoadError:
         raise
     except Exception as exc:  # Pillow raises many types for unreadable files
-        raise ImageLoadError(path, f"not a readable image ({exc})") from None
+        raise ImageFileError(path, f"not a readable image ({exc})", "not_an_image") from None
     return info
 
 
@@ -86,15 +97,50 @@ def load_image(
             reason = f"the file is truncated ({reason}); re-copy or re-export it"
         else:
             reason = f"cannot decode the image ({reason})"
-        raise ImageLoadError(path, reason) from None
+        code = "not_an_image" if isinstance(exc, UnidentifiedImageError) else "image_corrupt"
+        raise ImageFileError(path, reason, code) from None
     pixels = np.asarray(rgb, dtype=np.uint8)
     if bbox is not None:
         pixels = crop(pixels, bbox)
         if pixels.size == 0:
-            raise ImageLoadError(
-                path, f"bbox {bbox} lies outside the {rgb.width}x{rgb.height} image"
-            )
+            raise ImageFileError(path, _outside(bbox, rgb.width, rgb.height), "bbox_outside")
     return pixels
+
+
+def image_problem(
+    path: Path,
+    bbox: tuple[float, float, float, float] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[str, str] | None:
+    """Why :func:`load_image` fails on ``path`` cropped to ``bbox``: ``(code, reason)`` with the
+    codes of :class:`ImageFileError` (``file_unreadable`` for an operating-system error), or
+    None when it loads. Decodes every pixel; a file problem comes before a box problem."""
+    try:
+        pixels = load_image(path, max_pixels=max_pixels)
+    except ImageFileError as exc:
+        return exc.code, exc.reason
+    except ImageLoadError as exc:
+        return "image_corrupt", exc.reason
+    except OSError as exc:
+        return "file_unreadable", str(exc)
+    height, width = pixels.shape[:2]
+    if bbox is not None and crop(pixels, bbox).size == 0:
+        return "bbox_outside", _outside(bbox, width, height)
+    return None
+
+
+def _outside(bbox: tuple[float, float, float, float], width: int, height: int) -> str:
+    shown = ",".join(f"{v:g}" for v in bbox)
+    reason = f"bbox {shown} (x,y,w,h) lies outside the {width}x{height} image"
+    return reason + already_cropped_hint(bbox, width, height)
+
+
+def already_cropped_hint(bbox: tuple[float, float, float, float], width: int, height: int) -> str:
+    """A note for a box exactly the image's size but placed elsewhere: the box was drawn in a
+    larger frame and the file is already the crop (as KoiVideo's video crops)."""
+    if (round(bbox[2]), round(bbox[3])) == (width, height) and (bbox[0], bbox[1]) != (0, 0):
+        return "; the box is the image's own size, so the image is probably already the crop"
+    return ""
 
 
 def crop(pixels: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
@@ -108,19 +154,20 @@ def crop(pixels: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndar
 
 def _check_file(path: Path) -> None:
     if not path.exists():
-        raise ImageLoadError(path, "file not found")
+        raise ImageFileError(path, "file not found", "file_missing")
     if not path.is_file():
-        raise ImageLoadError(path, "not a file")
+        raise ImageFileError(path, "not a file", "file_missing")
     if path.stat().st_size == 0:
-        raise ImageLoadError(path, "the file is empty (0 bytes)")
+        raise ImageFileError(path, "the file is empty (0 bytes)", "file_empty")
 
 
 def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
-        raise ImageLoadError(
+        raise ImageFileError(
             path,
             f"{width}x{height} = {width * height:,} pixels is over the limit of {max_pixels:,} "
             "(a possible decompression bomb); downscale the image or raise the limit",
+            "image_too_large",
         )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from photoid.data.csvio import read_metadata_csv, write_metadata_csv
+from photoid.data.paths import ImagePathRule
 from photoid.data.schema import (
     METADATA_FILE,
     SPLIT_VALUES,
@@ -84,9 +85,10 @@ class Dataset:
 def load_dataset(root: Path | str) -> Dataset:
     """Load ``root/metadata.csv`` into a :class:`Dataset`.
 
-    Strict: every cell must parse (bbox, date, split values, non-empty identity and image).
-    Raises DatasetError listing the first few bad rows by line number. It does not open the
-    images; ``photoid data check`` does that.
+    Strict: every cell must parse (bbox, date, split values, non-empty identity and image), and
+    every image path must stay inside ``root`` (:mod:`photoid.data.paths`: no absolute path, no
+    ``..``, no symbolic link out of the folder). Raises DatasetError listing the first few bad
+    rows by line number. It does not open the images; ``photoid data check`` does that.
     """
     root = Path(root)
     csv_path = root / METADATA_FILE
@@ -95,8 +97,14 @@ def load_dataset(root: Path | str) -> Dataset:
     table = pd.DataFrame(index=raw.index)
     table["image"] = raw["image"].str.strip()
     table["identity"] = raw["identity"].str.strip()
-    for line in raw.index[table["image"] == ""]:
-        errors.append(f"row {line}: the image cell is empty")
+    rule = ImagePathRule(root)
+    fixes: dict[str, None] = {}  # each fix once, in order
+    for line, cell in table["image"].items():
+        if not cell:
+            errors.append(f"row {line}: the image cell is empty")
+        elif (problem := rule.problem(cell)) is not None:
+            errors.append(f"row {line}: {problem.what}")
+            fixes[problem.fix] = None
     for line in raw.index[table["identity"] == ""]:
         errors.append(
             f"row {line}: the identity cell is empty; use {UNKNOWN_IDENTITY!r} if unknown"
@@ -139,6 +147,7 @@ def load_dataset(root: Path | str) -> Dataset:
         raise DatasetError(
             "; ".join(errors[:_MAX_ERRORS_SHOWN])
             + more
+            + "".join(f". To fix paths: {fix}" for fix in fixes)
             + ". Run `photoid data check` for a report",
             path=csv_path,
         )

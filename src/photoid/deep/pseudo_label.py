@@ -190,8 +190,9 @@ def write_pseudo_labels(
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Write the table: as a new dataset folder ``out`` (images copied, or symlinked with
-    ``link``), or atomically over ``dataset``'s own metadata.csv with ``in_place`` (its
+    """Write the table: as a new dataset folder ``out`` (images copied, or hard-linked with
+    ``link`` where the file system allows, see :func:`photoid.data.readers._write.write_dataset`),
+    or atomically over ``dataset``'s own metadata.csv with ``in_place`` (its
     columns keep their order; the new ones come last)."""
     if (out is None) == (not in_place):
         raise PhotoidError("give exactly one of --out FOLDER and --in-place")

@@ -1,6 +1,7 @@
 """Evaluate any registered engine on a dataset split: fit on the split's gallery rows (its
 ``val`` rows, when it has them, calibrate and fit the new-individual policy), identify its query
-rows, score the answers."""
+rows, score the answers. Photos that cannot be read are counted with their reasons; past
+``max_skipped`` of the gallery or of the queries the run fails (:mod:`.skips`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,15 @@ from photoid.data.table import Dataset
 from photoid.decide.policy import NewIndividualSetting, Prior, predictions_of
 from photoid.engines.base import EngineOptions, StageProgress
 from photoid.engines.registry import create_engine
+from photoid.errors import PhotoidError
 from photoid.evaluation.result import EvaluationResult
 from photoid.evaluation.scoring import score_answers
+from photoid.evaluation.skips import (
+    DEFAULT_MAX_SKIPPED,
+    check_skips,
+    gallery_skips,
+    query_skips,
+)
 from photoid.fusion.config import Queries
 from photoid.progress import stage_callback
 
@@ -29,6 +37,7 @@ def evaluate(
     new_individual: NewIndividualSetting | None = None,
     prior: Prior = None,
     progress: StageProgress | None = None,
+    max_skipped: float = DEFAULT_MAX_SKIPPED,
 ) -> EvaluationResult:
     """Fit ``method`` on the split's gallery rows and score its answers to the query rows.
 
@@ -36,7 +45,12 @@ def evaluate(
     open split), else ``never`` (a closed split, where every query is a known individual).
     ``prior``: the share of new individuals among the queries for calibrated engines (a number,
     ``"estimate"`` from the queries themselves, or None: as fitted).
+    ``max_skipped``: the share (0 to 1) of gallery photos, or of queries, that may be left out
+    because they cannot be read; past it PhotoidError names how many, why, and the fix (checked
+    once the gallery is built, and again once the queries are answered).
     """
+    if not 0.0 <= max_skipped <= 1.0:
+        raise PhotoidError(f"--max-skipped {max_skipped}: give a share between 0 and 1")
     rows = select_rows(dataset, split_column)
     if new_individual is None:
         new_individual = default_setting(rows.gallery, rows.queries)
@@ -45,12 +59,16 @@ def evaluate(
     started = time.perf_counter()
     engine.fit(rows.gallery, calibration=rows.calibration, progress=progress)
     built = time.perf_counter()
+    left_out = gallery_skips(rows.gallery, engine.skipped)
+    check_skips(left_out, max_skipped)
     rankings, decided = engine.answer(
         Queries.of(rows.queries),
         stage_callback(progress, "queries", len(rows.queries)),
         prior,
     )
     finished = time.perf_counter()
+    unanswered = query_skips(rows.queries, rankings)
+    check_skips(unanswered, max_skipped)
     predictions = predictions_of(decided)
     result = score_answers(
         method,
@@ -61,7 +79,7 @@ def evaluate(
         engine.identities,
         predictions,
         (started, built, finished),
-        engine.skipped,
+        (left_out, unanswered),
     )
     policy = engine.policy
     thresholds = policy.thresholds

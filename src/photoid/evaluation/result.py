@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from photoid.core import Identification
+from photoid.evaluation.skips import Skips, skipped_summary
 from photoid.metrics import reliability_curve, shortlist_trace
 
 
@@ -20,6 +21,8 @@ class EvaluationResult:
     ``predictions``: the top-5 identities per query after the new-individual decision.
     ``species_thresholds``: per-species thresholds used beside ``new_threshold`` (the global
     one); ``threshold_fit``: how an ``auto`` threshold was fitted, or None.
+    ``skips``: the gallery photos and the queries left out because they could not be read
+    (:mod:`photoid.evaluation.skips`); a skipped query counts as a miss.
     ``probabilities`` (calibrated engines only, else empty): per query, the probability that each
     entry of its ``predictions`` is right (``new_individual`` included), same order;
     ``new_probability``: per query, the probability that it shows a new individual;
@@ -44,12 +47,17 @@ class EvaluationResult:
     truth: list[str]
     predictions: list[list[str]]
     identifications: list[Identification]
-    skipped: list[str] = field(default_factory=list)
+    skips: tuple[Skips, ...] = ()
     species_thresholds: dict[str, float] = field(default_factory=dict)
     threshold_fit: dict[str, Any] | None = None
     probabilities: list[list[float]] = field(default_factory=list)
     new_probability: list[float] = field(default_factory=list)
     calibration: dict[str, Any] | None = None
+
+    @property
+    def skipped(self) -> list[str]:
+        """Image cells of every skipped photo, gallery first."""
+        return [photo.image for side in self.skips for photo in side.photos]
 
     def with_calibration(
         self,
@@ -99,7 +107,7 @@ class EvaluationResult:
             "seconds": round(self.seconds, 2),
             "gallery_seconds": round(self.gallery_seconds, 2),
             "queries_per_second": round(self.queries / max(self.seconds, 1e-9), 3),
-            "skipped": len(self.skipped),
+            **skipped_summary(self.skips),
         }
         trace = shortlist_trace(
             self.truth,

@@ -9,6 +9,7 @@ from photoid.core import Identification
 from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
 from photoid.evaluation.result import EvaluationResult
+from photoid.evaluation.skips import Skips
 from photoid.metrics import (
     NEW_INDIVIDUAL,
     known_new_accuracy,
@@ -27,11 +28,12 @@ def score_answers(
     gallery_identities: list[str],
     predictions: list[list[str]],
     times: tuple[float, float, float],
-    skipped: list[str],
+    skips: tuple[Skips, ...] = (),
 ) -> EvaluationResult:
     """Score final top-5 ``predictions`` (``new_individual`` already placed) of the ``queries``
     rows; ``answers`` give the candidate scores for the oracle threshold; ``times``:
-    (started, gallery built, queries answered) from ``time.perf_counter``."""
+    (started, gallery built, queries answered) from ``time.perf_counter``; ``skips``: the
+    photos left out (gallery, queries)."""
     known = set(gallery_identities)
     truth = [
         name if name in known and name != UNKNOWN_IDENTITY else NEW_INDIVIDUAL
@@ -61,7 +63,7 @@ def score_answers(
         truth=truth,
         predictions=predictions,
         identifications=answers,
-        skipped=skipped,
+        skips=skips,
     )
 
 

@@ -36,8 +36,12 @@ class KeypointConfig:
     only with ``min_inliers`` inliers, a scale change of at most ``max_scale_change`` and
     inliers covering ``min_spread`` of both photos' keypoint areas. ``background``: a query
     keypoint verified against photos of several identities is scenery, not the animal, and
-    weighs 1 / (number of those identities). ``device``: ``auto`` (CUDA when present), ``cpu``
-    or ``cuda[:N]``; ``batch``: photos per extraction batch and pairs per LightGlue batch.
+    weighs 1 / (number of those identities). ``scenery``: when a photo joins the gallery it is
+    matched against its ``shortlist`` of other individuals' photos, and each of its keypoints
+    that verifies against ``m`` of them weighs ``(1 + m) ** -scenery`` in later matches (0: off;
+    shared sites and landmarks stop counting as the animal). ``device``: ``auto`` (CUDA when
+    present), ``cpu`` or ``cuda[:N]``; ``batch``: photos per extraction batch and pairs per
+    LightGlue batch.
     """
 
     extractor: str = "aliked-n16"
@@ -55,6 +59,7 @@ class KeypointConfig:
     max_scale_change: float = 4.0
     min_spread: float = 0.0
     background: bool = True
+    scenery: float = 0.0
     aggregate: Aggregate = "top2"
     device: str = "auto"
     batch: int = 16
@@ -74,6 +79,8 @@ class KeypointConfig:
                 raise PhotoidError(f"keypoints.{name} must be at least 1")
         if self.max_upscale is not None and self.max_upscale < 1.0:
             raise PhotoidError("keypoints.max_upscale must be at least 1")
+        if self.scenery < 0.0:
+            raise PhotoidError("keypoints.scenery must be at least 0 (0: off)")
         if self.max_scale_change < 1.0:
             raise PhotoidError("keypoints.max_scale_change must be at least 1")
         if not 0.0 < self.ratio <= 1.0 or not 0.0 <= self.min_spread < 1.0:

@@ -21,7 +21,13 @@ from photoid.fusion.config import Queries
 from photoid.keypoints.config import KeypointConfig
 from photoid.keypoints.extract import extract_photos
 from photoid.keypoints.match import match_gallery
-from photoid.keypoints.rerank import Verified, background_weights, photo_scores, verify
+from photoid.keypoints.rerank import (
+    Verified,
+    background_weights,
+    photo_scores,
+    scenery_weights,
+    verify,
+)
 from photoid.local.cache import FeatureCache
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
@@ -46,6 +52,7 @@ class KeypointEngine:
         self.retrieval = retrieval
         self.cache = FeatureCache(cache_dir, config.fingerprint()) if cache_dir else None
         self._features: list[Features] = []
+        self._scenery: list[np.ndarray | None] = []
 
     @classmethod
     def from_dataset(
@@ -104,6 +111,46 @@ class KeypointEngine:
             if result.features is None:
                 warnings.warn(f"no learned keypoints for {names[i]}: {result.error}", stacklevel=3)
             self._features.append(result.features or _NO_FEATURES)
+        self._weigh_scenery([paths[i] for i in wanted], [boxes[i] for i in wanted])
+
+    def _weigh_scenery(self, paths: Sequence[Path], boxes: Sequence[Box | None]) -> None:
+        """Scenery weights of the gallery photos described last (``paths``, in gallery order):
+        each is matched with its short list of other individuals' photos
+        (:func:`photoid.keypoints.rerank.scenery_weights`); None where the setting is off."""
+        scenery = self._scenery_list()
+        start = len(self._features) - len(paths)
+        del scenery[start:]
+        if self.config.scenery <= 0.0:
+            scenery.extend([None] * len(paths))
+            return
+        local = extract_many(paths, boxes, self.retrieval.config, self.retrieval.cache)
+        for row, found in enumerate(local, start=start):
+            learned = self._features[row]
+            if found.features is None or len(learned) == 0:
+                scenery.append(None)
+                continue
+            own = self.identities[row]
+            same = [r for r, name in enumerate(self.identities) if name == own]
+            retrieved, _, allowed = self.retrieval.score_images(
+                found.features, self.viewpoints[row], same
+            )
+            order = np.argsort(-retrieved, kind="stable")
+            if allowed is not None:
+                order = order[allowed[order]]
+            short = order[: self.config.shortlist]
+            gallery = [self._features[i] for i in short]
+            pairs = match_gallery(learned, gallery, self.config)
+            verified = [
+                verify(learned, g, p, self.config) for g, p in zip(gallery, pairs, strict=True)
+            ]
+            owners = [self.identities[i] for i in short]
+            scenery.append(scenery_weights(verified, owners, len(learned), self.config.scenery))
+
+    def _scenery_list(self) -> list[np.ndarray | None]:
+        """The per-photo scenery weights (an engine saved before they existed has none)."""
+        if not hasattr(self, "_scenery"):
+            self._scenery = []
+        return self._scenery
 
     # -- the gallery ---------------------------------------------------------------------
 
@@ -240,8 +287,10 @@ class KeypointEngine:
         weights = (
             background_weights(verified, owners, len(learned)) if self.config.background else None
         )
+        scenery = self._scenery_list()
+        places = [scenery[i] if i < len(scenery) else None for i in short.tolist()]
         scores = np.zeros(len(self), np.float64)
-        scores[short] = photo_scores(verified, weights)
+        scores[short] = photo_scores(verified, weights, places)
         # Photos outside the short list (or not verified) keep RootSIFT's order behind.
         scores += 1e-6 * retrieved / max(1e-12, float(retrieved.max(initial=0.0)))
         matches = {

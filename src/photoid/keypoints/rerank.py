@@ -3,7 +3,9 @@
 Each photo's pairs are made one-to-one, fitted with RANSAC and judged for a plausible scale and
 spread (:mod:`photoid.local.geometry`). Then scenery is discounted: a query keypoint that is an
 inlier against photos of several identities lies on something they share (a rock, the shore),
-not on one animal's markings, so it weighs 1 / (number of those identities).
+not on one animal's markings, so it weighs 1 / (number of those identities). The gallery's
+own scenery is found once, when a photo joins the gallery: its keypoints that verify against
+photos of other individuals weigh less in every later match (:func:`scenery_weights`).
 """
 
 from __future__ import annotations
@@ -68,9 +70,30 @@ def background_weights(
     return np.asarray([1.0 / max(1, len(o)) for o in owners], np.float32)
 
 
-def photo_scores(verified: Sequence[Verified], weights: np.ndarray | None) -> np.ndarray:
+def scenery_weights(
+    verified: Sequence[Verified], identities: Sequence[str], size: int, power: float
+) -> np.ndarray:
+    """``(size,)`` float32 weight of each keypoint of one gallery photo, verified against
+    gallery photos of OTHER individuals: ``(1 + m) ** -power`` where ``m`` is the number of
+    those individuals whose accepted photos hold the keypoint as an inlier. An animal's
+    markings belong to it alone; what several individuals' photos share is their scenery."""
+    owners: list[set[str]] = [set() for _ in range(size)]
+    for result, identity in zip(verified, identities, strict=True):
+        if result.rejected is None:
+            for q in result.pairs.query_index.tolist():
+                owners[q].add(identity)
+    shared = np.asarray([len(o) for o in owners], np.float64)
+    return np.power(1.0 + shared, -power).astype(np.float32)
+
+
+def photo_scores(
+    verified: Sequence[Verified],
+    weights: np.ndarray | None,
+    gallery_weights: Sequence[np.ndarray | None] | None = None,
+) -> np.ndarray:
     """``(len(verified),)`` float64 score per photo: the summed confidence of its inliers,
-    each times its query keypoint's background weight; 0 for rejected photos."""
+    each times its query keypoint's background weight and its gallery keypoint's scenery
+    weight (``gallery_weights[i]``, of photo ``i``'s keypoints); 0 for rejected photos."""
     scores = np.zeros(len(verified), np.float64)
     for i, result in enumerate(verified):
         if result.rejected is not None:
@@ -78,5 +101,8 @@ def photo_scores(verified: Sequence[Verified], weights: np.ndarray | None) -> np
         pair_weights = result.pairs.weights.astype(np.float64)
         if weights is not None:
             pair_weights = pair_weights * weights[result.pairs.query_index]
+        scenery = gallery_weights[i] if gallery_weights is not None else None
+        if scenery is not None:
+            pair_weights = pair_weights * scenery[result.pairs.gallery_index]
         scores[i] = float(pair_weights.sum())
     return scores

@@ -1,23 +1,27 @@
-"""The REST API under ``/api/v1``: each route checks its role, then makes one catalog call."""
+"""The REST API under ``/api/v1``: each route checks its role, then makes one catalog call.
+
+Individual codes may hold ``/``: the routes take the rest of the path as the code, so both
+``/individuals/M/23`` and ``/individuals/M%2F23`` reach individual ``M/23`` (codes come from
+imported datasets and field conventions, so refusing them would strand existing individuals).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
 
 from photoid.catalog import (
     EncounterInfo,
     add_encounter,
     candidates_for,
-    create_token,
     decide,
     encounter_images,
     export_dataset,
@@ -30,7 +34,11 @@ from photoid.catalog.models import Encounter, Image, Individual
 from photoid.service import queries
 from photoid.service.auth import Principal, catalog_of, require
 from photoid.service.errors import ApiError
+from photoid.service.offload import run_blocking, run_cpu
 from photoid.service.schemas import (
+    MAX_CODE,
+    MAX_ID,
+    MAX_TEXT,
     CandidateOut,
     DecisionIn,
     DecisionOut,
@@ -44,18 +52,24 @@ from photoid.service.schemas import (
     PageOut,
     SightingOut,
     SplitIn,
-    TokenIn,
-    TokenOut,
 )
 from photoid.service.settings import Settings
-from photoid.service.uploads import checked_uploads
+from photoid.service.uploads import checked_uploads, encounter_form, form_openapi
 
 router = APIRouter(prefix="/api/v1")
 Viewer = Annotated[Principal, Depends(require("viewer"))]
 Reviewer = Annotated[Principal, Depends(require("reviewer"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
+EncounterId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+CodePath = Annotated[str, PathParam(min_length=1, max_length=MAX_CODE)]
+EncounterSearch = Annotated[
+    str | None, Query(max_length=MAX_TEXT, description="Part of location/label/observer.")
+]
+IndividualSearch = Annotated[
+    str | None, Query(max_length=MAX_TEXT, description="Part of code/name/species.")
+]
 
 
 def images_out(request: Request, images: list[Image]) -> list[ImageOut]:
@@ -91,18 +105,26 @@ async def upload_encounter(
     info: EncounterInfo,
     filters: MatchFilter | None = None,
 ) -> tuple[Encounter, list[Image]]:
-    """Check and store an uploaded encounter, then queue its photos for matching (candidates
-    restricted by ``filters`` when given)."""
+    """Check and store an uploaded encounter (in the CPU pool), then queue its photos for
+    matching (candidates restricted by ``filters`` when given)."""
     settings: Settings = request.app.state.settings
-    uploads = await checked_uploads(
-        photos, settings.max_files, settings.max_file_bytes, settings.max_pixels
-    )
+    uploads = await checked_uploads(request, photos)
     catalog = catalog_of(request)
-    encounter, images = add_encounter(
-        catalog, uploads, info, actor=who.name, max_pixels=settings.max_pixels
-    )
-    enqueue_encounter(catalog, encounter.id, filters)
-    return encounter, images
+
+    def store() -> tuple[Encounter, list[Image]]:
+        encounter, images = add_encounter(
+            catalog, uploads, info, actor=who.name, max_pixels=settings.max_pixels
+        )
+        enqueue_encounter(catalog, encounter.id, filters)
+        return encounter, images
+
+    return await run_cpu(request, store)
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Whether the service answers (no credentials needed, no database call)."""
+    return {"status": "ok"}
 
 
 @router.get("/me")
@@ -111,48 +133,16 @@ def me(who: Viewer) -> MeOut:
     return MeOut(name=who.name, role=who.role, via=who.via)
 
 
-@router.post("/tokens", status_code=201)
-def new_token(request: Request, body: TokenIn, who: Viewer) -> TokenOut:
-    """A new API token for the caller (shown once)."""
-    return TokenOut(token=create_token(catalog_of(request), who.name, body.label))
-
-
-@router.post("/encounters", status_code=201)
-async def post_encounter(
-    request: Request,
-    who: Reviewer,
-    photos: Annotated[list[UploadFile], File(description="The encounter's photos.")],
-    date: Annotated[datetime | None, Form()] = None,
-    location: Annotated[str | None, Form(max_length=200)] = None,
-    observer: Annotated[str | None, Form(max_length=200)] = None,
-    notes: Annotated[str, Form(max_length=10_000)] = "",
-    label: Annotated[str | None, Form(max_length=200)] = None,
-    filter_species: Annotated[
-        str | None, Form(max_length=200, description="Candidates of this species only.")
-    ] = None,
-    filter_location: Annotated[
-        str | None, Form(max_length=200, description="Candidates seen at this location only.")
-    ] = None,
-    filter_date_from: Annotated[
-        dt.date | None, Form(description="Candidates seen on or after this date only.")
-    ] = None,
-    filter_date_to: Annotated[
-        dt.date | None, Form(description="Candidates seen on or before this date only.")
-    ] = None,
-) -> EncounterDetailOut:
-    """Upload an encounter with its photos; match candidates are computed in the background,
-    optionally restricted to individuals matching the ``filter_*`` fields."""
-    info = EncounterInfo(date, location or None, observer or None, notes, label or None)
-    parts = (filter_species, filter_location, filter_date_from, filter_date_to)
-    filters = (
-        MatchFilter(filter_species or None, filter_location or None, *parts[2:])
-        if any(parts)
-        else None
-    )
-    encounter, images = await upload_encounter(request, who, photos, info, filters)
+@router.post("/encounters", status_code=201, openapi_extra=form_openapi())
+async def post_encounter(request: Request, who: Reviewer) -> EncounterDetailOut:
+    """Upload an encounter: its photos in ``photos`` and its facts in form fields (read only
+    once the caller is known to be a reviewer). Match candidates are computed in the
+    background, restricted to individuals matching the ``filter_*`` fields when given."""
+    photos, form = await encounter_form(request)
+    encounter, images = await upload_encounter(request, who, photos, form.info(), form.filters())
     return EncounterDetailOut(
         **EncounterOut.of(encounter).model_dump(),
-        images=images_out(request, images),
+        images=await run_blocking(images_out, request, images),
         decisions=[],
     )
 
@@ -162,9 +152,7 @@ def get_encounters(
     request: Request,
     _who: Viewer,
     status: queries.EncounterStatus = "all",
-    q: Annotated[
-        str | None, Query(max_length=200, description="Part of location/label/observer.")
-    ] = None,
+    q: EncounterSearch = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PageOut[EncounterOut]:
@@ -180,7 +168,7 @@ def get_encounters(
 
 
 @router.get("/encounters/{encounter_id:int}")
-def get_encounter(request: Request, encounter_id: int, _who: Viewer) -> EncounterDetailOut:
+def get_encounter(request: Request, encounter_id: EncounterId, _who: Viewer) -> EncounterDetailOut:
     """One encounter with its photos and decisions."""
     view = queries.encounter_view(catalog_of(request), encounter_id)
     if view is None:
@@ -194,7 +182,7 @@ def get_encounter(request: Request, encounter_id: int, _who: Viewer) -> Encounte
 
 
 @router.get("/encounters/{encounter_id:int}/candidates")
-def get_candidates(request: Request, encounter_id: int, _who: Viewer) -> list[CandidateOut]:
+def get_candidates(request: Request, encounter_id: EncounterId, _who: Viewer) -> list[CandidateOut]:
     """Every engine's ranked candidates for each photo of the encounter."""
     catalog = catalog_of(request)
     encounter_or_404(request, encounter_id)
@@ -206,7 +194,7 @@ def get_candidates(request: Request, encounter_id: int, _who: Viewer) -> list[Ca
 
 @router.post("/encounters/{encounter_id:int}/decision", status_code=201)
 def post_decision(
-    request: Request, encounter_id: int, body: DecisionIn, who: Reviewer
+    request: Request, encounter_id: EncounterId, body: DecisionIn, who: Reviewer
 ) -> DecisionOut:
     """Decide that the encounter shows a known individual, a new one, or that you are not sure."""
     encounter_or_404(request, encounter_id)
@@ -228,9 +216,7 @@ def post_decision(
 def get_individuals(
     request: Request,
     _who: Viewer,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Part of code/name/species.")
-    ] = None,
+    q: IndividualSearch = None,
     include_merged: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -245,8 +231,8 @@ def get_individuals(
     )
 
 
-@router.get("/individuals/{code}")
-def get_individual(request: Request, code: str, _who: Viewer) -> IndividualDetailOut:
+@router.get("/individuals/{code:path}")
+def get_individual(request: Request, code: CodePath, _who: Viewer) -> IndividualDetailOut:
     """One individual with its photos and sightings (newest first)."""
     individual = individual_or_404(request, code)
     catalog = catalog_of(request)
@@ -261,8 +247,8 @@ def get_individual(request: Request, code: str, _who: Viewer) -> IndividualDetai
     )
 
 
-@router.post("/individuals/{code}/merge")
-def post_merge(request: Request, code: str, body: MergeIn, who: Reviewer) -> IndividualOut:
+@router.post("/individuals/{code:path}/merge")
+def post_merge(request: Request, code: CodePath, body: MergeIn, who: Reviewer) -> IndividualOut:
     """Merge individual ``absorb`` into this one (its photos move here)."""
     individual_or_404(request, code)
     individual_or_404(request, body.absorb)
@@ -271,8 +257,8 @@ def post_merge(request: Request, code: str, body: MergeIn, who: Reviewer) -> Ind
     return IndividualOut.of(kept)
 
 
-@router.post("/individuals/{code}/split", status_code=201)
-def post_split(request: Request, code: str, body: SplitIn, who: Reviewer) -> IndividualOut:
+@router.post("/individuals/{code:path}/split", status_code=201)
+def post_split(request: Request, code: CodePath, body: SplitIn, who: Reviewer) -> IndividualOut:
     """Move some photos of this individual to a new individual; returns the new one."""
     individual_or_404(request, code)
     new = split_individual(

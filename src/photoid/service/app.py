@@ -8,7 +8,7 @@ review web pages, and optionally the background worker computing match candidate
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -16,39 +16,31 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from photoid.catalog import open_catalog
 from photoid.catalog.calibration import GalleryCalibration
-from photoid.service import api, images, web
+from photoid.catalog.sessions import LIFETIME
+from photoid.service import accounts, api, images, web
 from photoid.service.auth import LoginRequired
 from photoid.service.errors import install_error_handlers
+from photoid.service.headers import SecurityHeaders, docs_policy
+from photoid.service.limits import Allowance, BodyLimit
+from photoid.service.offload import install_cpu_pool
 from photoid.service.settings import Settings, load_secret
-from photoid.service.uploads import BodyLimit
 
 STATIC = Path(__file__).resolve().parent / "static"
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
 DOCS_ASSETS_URL = "/docs/assets"
 SESSION_COOKIE = "photoid_session"
-SESSION_SECONDS = 8 * 3600
+UPLOAD_ROUTES = (("POST", "/api/v1/encounters"), ("POST", "/upload"))
 
 
 async def _to_login(request: Request, exc: Exception) -> RedirectResponse:
     assert isinstance(exc, LoginRequired)
     return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
-
-
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """No framing (clickjacking of the decision buttons), no type sniffing, no referrers out."""
-    response = await call_next(request)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
 
 
 def _add_docs(app: FastAPI) -> None:
@@ -57,25 +49,31 @@ def _add_docs(app: FastAPI) -> None:
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     favicon = f"{DOCS_ASSETS_URL}/favicon.png"
 
+    def with_policy(page: HTMLResponse) -> HTMLResponse:
+        page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body).decode("utf-8"))
+        return page
+
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=f"{app.title} API",
             swagger_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=favicon,
         )
+        return with_policy(page)
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=f"{app.title} API",
             redoc_js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=favicon,
             with_google_fonts=False,
         )
+        return with_policy(page)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -98,7 +96,12 @@ def create_app(settings: Settings) -> FastAPI:
             # catalog in its own thread before each job, extracting only the photos attached
             # since, so startup never waits for features to be extracted.
             gallery = CatalogGallery.open(settings.engine_dir, settings.checkpoint)
-            app.state.worker = MatchWorker(catalog, gallery, calibration=GalleryCalibration())
+            app.state.worker = MatchWorker(
+                catalog,
+                gallery,
+                calibration=GalleryCalibration(),
+                lease_s=settings.job_lease_s,
+            )
             app.state.worker.start()
         try:
             yield
@@ -118,20 +121,28 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.worker = None
     install_error_handlers(app)
+    install_cpu_pool(app, settings.cpu_threads)
     app.add_exception_handler(LoginRequired, _to_login)
     app.include_router(api.router)
+    app.include_router(accounts.router)
     app.include_router(images.router)
     app.include_router(web.router)
     _add_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.middleware("http")(_security_headers)
+    # The cookie holds only the server-side session's token and the CSRF token.
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_SECONDS,
+        max_age=int(LIFETIME.total_seconds()),
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    upload = Allowance(settings.max_body_bytes, "send fewer or smaller photos")
+    app.add_middleware(
+        BodyLimit,
+        default=Allowance(settings.max_form_bytes),
+        routes=dict.fromkeys(UPLOAD_ROUTES, upload),
+    )
+    app.add_middleware(SecurityHeaders)  # outermost: refusals of the body limit get them too
     return app

@@ -1,10 +1,15 @@
 """Who is asking: Bearer API tokens or browser sessions, roles, and CSRF protection.
 
 Roles are ordered viewer < reviewer < admin; ``require("reviewer")`` lets reviewers and admins
-in. A browser session is a signed cookie holding the user's id and a CSRF token; every unsafe
-request (POST, PUT, PATCH, DELETE) made with that cookie must carry the token in the
-``csrf_token`` form field or the ``X-CSRF-Token`` header. Requests with an API token carry no
-cookie, so they cannot be forged by another site and are exempt.
+in. A browser session lives on the server (:mod:`photoid.catalog.sessions`): the signed cookie
+holds only its random token and a CSRF token, so logout, a password change or the user's
+deactivation ends it at once, whatever copies of the cookie exist. Every unsafe request (POST,
+PUT, PATCH, DELETE) made with that cookie must carry the CSRF token in the ``csrf_token`` form
+field or the ``X-CSRF-Token`` header. Requests with an API token carry no cookie, so they cannot
+be forged by another site and are exempt.
+
+Who is asking is settled before a route reads its body; the role is checked before the CSRF
+token (which may sit in the body).
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from photoid.catalog import Catalog, verify_token
-from photoid.catalog.models import ROLES, User
+from photoid.catalog.models import ROLES
+from photoid.catalog.sessions import end_session, session_user
 from photoid.service.errors import ApiError
+from photoid.service.offload import run_blocking
 
 ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_KEY = "sid"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -31,12 +39,14 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 @dataclass(frozen=True)
 class Principal:
-    """The user behind a request and how they proved it (``token`` or ``session``)."""
+    """The user behind a request and how they proved it (``token`` or ``session``, then with
+    the session's row id)."""
 
     user_id: int
     name: str
     role: str
     via: Literal["token", "session"]
+    session_id: int | None = None
 
     def can(self, role: str) -> bool:
         """True when this user's role is ``role`` or above."""
@@ -65,18 +75,11 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None
 
 
-def _session_user(catalog: Catalog, user_id: object) -> User | None:
-    if not isinstance(user_id, int):
-        return None
-    with catalog.session() as session:
-        user = session.get(User, user_id)
-        return user if user is not None and user.active else None
-
-
 def authenticate(request: Request) -> Principal | None:
     """The user behind ``request`` (API token first, then session cookie), or None.
 
-    Raises ApiError 401 for an Authorization header whose token is unknown or revoked.
+    Raises ApiError 401 for an Authorization header whose token is unknown or revoked. Blocks
+    on the database: ``async`` code awaits :func:`authenticated` instead.
     """
     catalog = catalog_of(request)
     token = _bearer(request)
@@ -87,10 +90,16 @@ def authenticate(request: Request) -> Principal | None:
         return Principal(user.id, user.name, user.role, "token")
     if "authorization" in request.headers:
         raise ApiError(401, "use 'Authorization: Bearer <token>'", headers=CHALLENGE)
-    user = _session_user(catalog, request.session.get("user_id"))
-    if user is None:
+    sid = request.session.get(SESSION_KEY)
+    live = session_user(catalog, sid) if isinstance(sid, str) else None
+    if live is None:
         return None
-    return Principal(user.id, user.name, user.role, "session")
+    return Principal(live.user.id, live.user.name, live.user.role, "session", live.session_id)
+
+
+async def authenticated(request: Request) -> Principal | None:
+    """:func:`authenticate` off the event loop."""
+    return await run_blocking(authenticate, request)
 
 
 def csrf_token(request: Request) -> str:
@@ -120,10 +129,10 @@ async def check_csrf(request: Request) -> None:
 async def _authorize(request: Request, principal: Principal | None, role: str) -> Principal:
     if principal is None:
         raise ApiError(401, "log in or send 'Authorization: Bearer <token>'", headers=CHALLENGE)
-    if principal.via == "session" and request.method not in SAFE_METHODS:
-        await check_csrf(request)
     if not principal.can(role):
         raise ApiError(403, f"this needs the {role} role; you are a {principal.role}")
+    if principal.via == "session" and request.method not in SAFE_METHODS:
+        await check_csrf(request)
     return principal
 
 
@@ -134,7 +143,7 @@ def require(role: str) -> Callable[[Request], Awaitable[Principal]]:
         raise ValueError(f"unknown role {role!r}")
 
     async def dependency(request: Request) -> Principal:
-        return await _authorize(request, authenticate(request), role)
+        return await _authorize(request, await authenticated(request), role)
 
     return dependency
 
@@ -145,7 +154,7 @@ def require_page(role: str) -> Callable[[Request], Awaitable[Principal]]:
         raise ValueError(f"unknown role {role!r}")
 
     async def dependency(request: Request) -> Principal:
-        principal = authenticate(request)
+        principal = await authenticated(request)
         if principal is None:
             raise LoginRequired(request.url.path)
         return await _authorize(request, principal, role)
@@ -153,13 +162,17 @@ def require_page(role: str) -> Callable[[Request], Awaitable[Principal]]:
     return dependency
 
 
-def log_in(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (new CSRF token, so an old one cannot be reused)."""
+def log_in(request: Request, session_token: str) -> None:
+    """Put a new server-side session's token in the cookie, with a new CSRF token (so one
+    seen before login cannot be reused)."""
     request.session.clear()
-    request.session["user_id"] = user.id
+    request.session[SESSION_KEY] = session_token
     csrf_token(request)
 
 
 def log_out(request: Request) -> None:
-    """End the session."""
+    """End the server-side session and clear the cookie. Blocks on the database."""
+    sid = request.session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        end_session(catalog_of(request), sid)
     request.session.clear()

@@ -7,6 +7,7 @@ to do; ``details`` holds the specifics (e.g. the invalid fields), or null.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -29,6 +30,7 @@ STATUS_CODES: dict[int, str] = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    429: "too_many_requests",
     500: "internal",
 }
 
@@ -81,14 +83,19 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def invalid(errors: Sequence[Any]) -> ApiError:
+    """The 422 error for pydantic's validation ``errors``: each field with its problem."""
     fields = [
         {"field": ".".join(str(p) for p in error["loc"]), "problem": error["msg"]}
-        for error in exc.errors()
+        for error in errors
     ]
     shown = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
-    return error_response(422, f"invalid request: {shown}", "invalid", fields)
+    return ApiError(422, f"invalid request: {shown}", "invalid", fields)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return await _api_error(request, invalid(exc.errors()))
 
 
 async def _photoid_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,11 +1,13 @@
 """Image routes: a stored photo by its id only (never by a path), and a picture of the
-keypoints a query photo shares with a candidate's photo."""
+keypoints a query photo shares with a candidate's photo (drawn in the app's CPU pool). Like
+every answer holding catalog data they are not cached (:mod:`photoid.service.headers`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
 from photoid.catalog.models import Image
@@ -14,9 +16,12 @@ from photoid.service import queries
 from photoid.service.auth import Principal, catalog_of, require
 from photoid.service.errors import ApiError
 from photoid.service.evidence import match_picture
+from photoid.service.offload import run_blocking, run_cpu
+from photoid.service.schemas import MAX_ID
 
 router = APIRouter(prefix="/api/v1/images")
 Viewer = Annotated[Principal, Depends(require("viewer"))]
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 MEDIA_TYPES = {fmt: f"image/{'jpeg' if ext == 'jpg' else ext}" for fmt, ext in EXTENSIONS.items()}
 
 
@@ -32,25 +37,23 @@ def image_or_404(request: Request, image_id: int) -> Image:
 
 
 @router.get("/{image_id:int}")
-def get_image(request: Request, image_id: int, _who: Viewer) -> FileResponse:
-    """The photo's file as stored (private browser cache for a day; its content never changes)."""
+def get_image(request: Request, image_id: RowId, _who: Viewer) -> FileResponse:
+    """The photo's file as stored."""
     image = image_or_404(request, image_id)
     return FileResponse(
         catalog_of(request).store.path(image.file),
         media_type=MEDIA_TYPES.get(image.format, "application/octet-stream"),
-        headers={
-            "Cache-Control": "private, max-age=86400",
-            "X-Content-Type-Options": "nosniff",
-        },
     )
 
 
 @router.get("/{query_id:int}/matches/{candidate_id:int}.png")
-def get_match_picture(request: Request, query_id: int, candidate_id: int, _who: Viewer) -> Response:
+async def get_match_picture(
+    request: Request, query_id: RowId, candidate_id: RowId, _who: Viewer
+) -> Response:
     """The query photo beside the candidate's best-matching photo, with the keypoint pairs the
     engine matched drawn as lines (404 when the engine gave no keypoints)."""
     catalog = catalog_of(request)
-    candidate = queries.get_candidate(catalog, candidate_id)
+    candidate = await run_blocking(queries.get_candidate, catalog, candidate_id)
     if (
         candidate is None
         or candidate.image_id != query_id
@@ -60,9 +63,13 @@ def get_match_picture(request: Request, query_id: int, candidate_id: int, _who: 
         raise ApiError(
             404, f"no matched keypoints for candidate {candidate_id} of image {query_id}"
         )
-    query = image_or_404(request, query_id)
-    gallery = image_or_404(request, candidate.best_image_id)
-    png = match_picture(
-        catalog.store.path(query.file), catalog.store.path(gallery.file), candidate.keypoints
+    query = await run_blocking(image_or_404, request, query_id)
+    gallery = await run_blocking(image_or_404, request, candidate.best_image_id)
+    png = await run_cpu(
+        request,
+        match_picture,
+        catalog.store.path(query.file),
+        catalog.store.path(gallery.file),
+        candidate.keypoints,
     )
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(png, media_type="image/png")

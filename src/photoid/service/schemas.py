@@ -1,16 +1,50 @@
-"""The JSON shapes of the REST API (pydantic models built from catalog rows)."""
+"""The JSON shapes of the REST API (pydantic models built from catalog rows), and the limits
+of what a client may send: text no longer than its column, ids within the database's integers,
+so bad input is answered 422 at the edge instead of failing in the database."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy import String
 
-from photoid.catalog.models import Decision, Encounter, Image, Individual, MatchCandidate
+from photoid.catalog.models import (
+    ApiToken,
+    Base,
+    Decision,
+    Encounter,
+    Image,
+    Individual,
+    MatchCandidate,
+    User,
+)
+from photoid.catalog.users import MAX_PASSWORD
 
 T = TypeVar("T")
 ScoreKind = Literal["calibrated probability", "raw score"]
+
+
+def column_length(model: type[Base], column: str) -> int:
+    """The declared length of the ``String`` column ``column`` of ``model``'s table."""
+    kind = model.__table__.c[column].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{model.__name__}.{column} is not a String column with a length")
+    return kind.length
+
+
+MAX_ID = 2**31 - 1
+"""The largest id (and offset) accepted: PostgreSQL's INTEGER."""
+MAX_CODE = column_length(Individual, "code")
+MAX_TEXT = column_length(Encounter, "location")
+"""Locations, observers, labels, species, names: String(200) columns."""
+MAX_FILE_NAME = column_length(Image, "original_name")
+MAX_LABEL = column_length(ApiToken, "label")
+MAX_USER = column_length(User, "name")
+MAX_NOTES = 10_000
+Code = Annotated[str, Field(max_length=MAX_CODE)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def score_kind(engine: str) -> ScoreKind:
@@ -166,25 +200,25 @@ class DecisionIn(BaseModel):
     """``same`` needs ``individual`` (a code); ``new`` may give the new code; ``not_sure`` none."""
 
     verdict: Literal["same", "new", "not_sure"]
-    individual: str | None = None
-    notes: str = ""
+    individual: Code | None = None
+    notes: str = Field("", max_length=MAX_NOTES)
 
 
 class MergeIn(BaseModel):
     """Merge individual ``absorb`` into the one in the URL."""
 
-    absorb: str = Field(min_length=1)
+    absorb: str = Field(min_length=1, max_length=MAX_CODE)
 
 
 class SplitIn(BaseModel):
     """Move these images of the individual in the URL to a new one (``new_code`` or automatic)."""
 
-    image_ids: list[int] = Field(min_length=1)
-    new_code: str | None = None
+    image_ids: list[RowId] = Field(min_length=1, max_length=5_000)
+    new_code: Code | None = None
 
 
 class TokenIn(BaseModel):
-    label: str = ""
+    label: str = Field("", max_length=MAX_LABEL)
 
 
 class TokenOut(BaseModel):
@@ -197,3 +231,54 @@ class MeOut(BaseModel):
     name: str
     role: str
     via: str
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: User) -> UserOut:
+        return cls(name=row.name, role=row.role, active=row.active, created_at=row.created_at)
+
+
+class TokenInfoOut(BaseModel):
+    """An API token's facts (never the token: only its hash is kept); revoke it by ``id``."""
+
+    id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiToken) -> TokenInfoOut:
+        return cls(
+            id=row.id,
+            label=row.label,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+class PasswordIn(BaseModel):
+    """A new password (8 characters or more), set by an admin."""
+
+    password: str = Field(max_length=MAX_PASSWORD)
+
+
+class OwnPasswordIn(BaseModel):
+    """Change your own password: the current one, then the new one."""
+
+    old_password: str = Field(max_length=MAX_PASSWORD)
+    new_password: str = Field(max_length=MAX_PASSWORD)
+
+
+class EndedOut(BaseModel):
+    """How many browser sessions and API tokens a change ended."""
+
+    sessions_ended: int
+    tokens_revoked: int = 0

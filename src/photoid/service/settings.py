@@ -1,10 +1,11 @@
-"""Service settings: where the catalog lives, the session secret and the upload limits."""
+"""Service settings: where the catalog lives, the session secret, the request limits and the
+size of the pool doing CPU-heavy work."""
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from photoid.errors import PhotoidError
@@ -13,6 +14,7 @@ SECRET_FILE = "service-secret.key"
 ENGINE_DIR = "engine"
 """The matching worker's gallery, kept across restarts: ``data_dir/engine``."""
 MIB = 1024 * 1024
+KIB = 1024
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,15 @@ class Settings:
     ``data_dir``: the catalog's data folder; ``database_url``: None for the SQLite file in it.
     ``secret_key``: signs session cookies; None reads (or creates) ``data_dir/service-secret.key``.
     ``max_file_bytes``: largest photo accepted (bytes); ``max_files``: photos per upload;
-    ``max_pixels``: width x height above which a photo is refused. ``start_worker``: compute
-    match candidates for uploads in a background thread, with the deep engine of the training
-    ``checkpoint`` when given, else the local-feature engine; its gallery is kept in
-    :attr:`engine_dir` across restarts. ``secure_cookies``: send the session cookie over HTTPS
-    only (turn on behind TLS).
+    ``max_pixels``: width x height above which a photo is refused. ``max_form_bytes``: largest
+    body of every request but an upload (login, JSON). ``cpu_threads``: how many CPU-heavy
+    tasks of requests (decoding photos, drawing match pictures, hashing passwords) run at
+    once, off the event loop. ``start_worker``: compute match candidates for uploads in a
+    background thread, with the deep engine of the training ``checkpoint`` when given, else the
+    local-feature engine; its gallery is kept in :attr:`engine_dir` across restarts.
+    ``job_lease_s``: how long a matching job stays claimed by its worker without a heartbeat
+    (the worker renews it while it runs); a crashed worker's job is taken over after it.
+    ``secure_cookies``: send the session cookie over HTTPS only (turn on behind TLS).
     """
 
     data_dir: Path
@@ -35,12 +41,17 @@ class Settings:
     max_file_bytes: int = 20 * MIB
     max_files: int = 20
     max_pixels: int = 50_000_000
+    max_form_bytes: int = 64 * KIB
+    cpu_threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     start_worker: bool = True
+    job_lease_s: float = 60.0
     checkpoint: Path | None = None
     secure_cookies: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("max_file_bytes", "max_files", "max_pixels"):
+        if self.job_lease_s <= 0:
+            raise PhotoidError("job_lease_s must be positive")
+        for name in ("max_file_bytes", "max_files", "max_pixels", "max_form_bytes", "cpu_threads"):
             if getattr(self, name) < 1:
                 raise PhotoidError(f"service setting {name} must be at least 1")
 
@@ -51,7 +62,7 @@ class Settings:
 
     @property
     def max_body_bytes(self) -> int:
-        """Largest request body: every allowed photo at full size plus 1 MiB of form fields."""
+        """Largest upload body: every allowed photo at full size plus 1 MiB of form fields."""
         return self.max_files * self.max_file_bytes + MIB
 
 

@@ -1,90 +1,34 @@
-"""Upload limits: the request body is cut off past its limit while it is read (413), each
-photo is checked for size, type (from its content, never its name) and pixel count before
-anything is stored, and only the photo's base name is kept."""
+"""Uploads of an encounter: the multipart body is read only once the route knows who sends it
+(its size is limited by :mod:`photoid.service.limits`), its fields are checked like any other
+input, and each photo is checked for size, type (from its content, never its name) and pixel
+count before anything is stored, with only its base name kept. Decoding runs in the app's CPU
+pool, never on the event loop."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Annotated, Any
 
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photoid.catalog import ImageUpload
+from photoid.catalog import EncounterInfo, ImageUpload
+from photoid.catalog.matching import MatchFilter
 from photoid.catalog.storage import EXTENSIONS
 from photoid.data.images import load_image, read_info
 from photoid.errors import ImageLoadError
-from photoid.service.errors import ApiError, error_response
+from photoid.service.errors import ApiError, invalid
+from photoid.service.offload import run_cpu
+from photoid.service.schemas import MAX_FILE_NAME, MAX_NOTES, MAX_TEXT
+from photoid.service.settings import Settings
 
 CHUNK = 1 << 16
 ACCEPTED = ", ".join(sorted(EXTENSIONS))
-
-
-class BodyTooLarge(ApiError):
-    """The request body passed the service's limit."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            413,
-            f"the upload is larger than the {limit // (1024 * 1024)} MiB allowed in one request; "
-            "send fewer or smaller photos",
-            details={"limit_bytes": limit},
-        )
-
-
-class BodyLimit:
-    """ASGI middleware refusing request bodies over ``limit`` bytes (413): at once when the
-    Content-Length says so, else as soon as the bytes read pass it (the rest is never read).
-
-    Whatever answer the app then makes of the cut-off body (a parse error, say) is replaced
-    by the 413 answer.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        refusal = BodyTooLarge(self.limit)
-        answer = error_response(413, refusal.message, refusal.code, refusal.details)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await answer(scope, receive, send)
-            return
-        seen = 0
-        exceeded = False
-        started = False
-
-        async def limited() -> Message:
-            nonlocal seen, exceeded
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    exceeded = True
-                    raise refusal
-            return message
-
-        async def guarded(message: Message) -> None:
-            nonlocal started
-            if exceeded:
-                if not started:
-                    started = True
-                    await answer(scope, receive, send)
-                return
-            started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited, guarded)
-        except BodyTooLarge:
-            if not started:
-                started = True
-                await answer(scope, receive, send)
 
 
 def safe_name(name: str | None) -> str:
@@ -133,18 +77,91 @@ def check_photo(data: bytes, name: str, max_pixels: int) -> None:
         )
 
 
-async def checked_uploads(
-    files: Sequence[UploadFile], max_files: int, max_bytes: int, max_pixels: int
-) -> list[ImageUpload]:
-    """Read and check every uploaded photo; any refusal raises before anything is stored."""
+async def checked_uploads(request: Request, files: Sequence[UploadFile]) -> list[ImageUpload]:
+    """Read and check every uploaded photo against the app's settings (decoding in its CPU
+    pool); any refusal raises before anything is stored."""
+    settings: Settings = request.app.state.settings
     if not files:
         raise ApiError(422, "send at least one photo in the 'photos' field")
-    if len(files) > max_files:
-        raise ApiError(413, f"at most {max_files} photos per upload; got {len(files)}")
+    if len(files) > settings.max_files:
+        raise ApiError(413, f"at most {settings.max_files} photos per upload; got {len(files)}")
     uploads = []
     for upload in files:
         name = safe_name(upload.filename)
-        data = await read_photo(upload, max_bytes)
-        check_photo(data, name, max_pixels)
+        if len(name) > MAX_FILE_NAME:
+            raise ApiError(
+                422,
+                f"{name[:40]}...: the file name is longer than {MAX_FILE_NAME} characters; "
+                "rename the photo",
+                "invalid",
+                {"file": name[:MAX_FILE_NAME]},
+            )
+        data = await read_photo(upload, settings.max_file_bytes)
+        await run_cpu(request, check_photo, data, name, settings.max_pixels)
         uploads.append(ImageUpload(data, name))
     return uploads
+
+
+ShortText = Annotated[str | None, Field(max_length=MAX_TEXT)]
+
+
+class EncounterForm(BaseModel):
+    """The fields sent with an encounter's photos (empty ones count as not sent).
+
+    ``filter_*`` restrict its match candidates to individuals of that species, seen at that
+    location, or seen between those dates.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    date: datetime | None = None
+    location: ShortText = None
+    observer: ShortText = None
+    notes: str = Field("", max_length=MAX_NOTES)
+    label: ShortText = None
+    filter_species: ShortText = None
+    filter_location: ShortText = None
+    filter_date_from: dt.date | None = None
+    filter_date_to: dt.date | None = None
+
+    def info(self) -> EncounterInfo:
+        """The encounter's facts."""
+        return EncounterInfo(self.date, self.location, self.observer, self.notes, self.label)
+
+    def filters(self) -> MatchFilter | None:
+        """The candidate filter, or None when no ``filter_*`` field was sent."""
+        parts = (
+            self.filter_species,
+            self.filter_location,
+            self.filter_date_from,
+            self.filter_date_to,
+        )
+        return MatchFilter(*parts) if any(parts) else None
+
+
+def form_openapi() -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an upload route (its body is read by the route, so
+    FastAPI cannot describe it)."""
+    schema = EncounterForm.model_json_schema()
+    photos = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    schema["properties"] = {"photos": photos, **schema["properties"]}
+    schema["required"] = ["photos"]
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+async def encounter_form(request: Request) -> tuple[list[UploadFile], EncounterForm]:
+    """The photos (field ``photos``) and the checked fields of an upload's multipart body.
+
+    Call it only after checking who is asking: it reads the body. Raises ApiError 422 for
+    a field that is too long or not of its type.
+    """
+    settings: Settings = request.app.state.settings
+    form = await request.form(max_files=settings.max_files, max_fields=100)
+    photos = [v for k, v in form.multi_items() if k == "photos" and isinstance(v, UploadFile)]
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str) and v != ""}
+    try:
+        return photos, EncounterForm.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None

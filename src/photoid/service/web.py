@@ -1,24 +1,29 @@
-"""The review web pages: log in, the queue of encounters awaiting review, the review page of
-one encounter, individuals and their photo history, and the upload form."""
+"""The review web pages: log in (throttled), the queue of encounters awaiting review, the
+review page of one encounter, individuals and their photo history, and the upload form.
+
+Links to an individual's page percent-encode its code whole (``/`` too), so codes holding
+``/``, ``?``, ``#`` or ``..`` reach their page."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from photoid.catalog import EncounterInfo, decide, images_of, verify_password
+from photoid.catalog import decide, images_of, logins
 from photoid.catalog.matching import enqueue_sync
+from photoid.catalog.users import MAX_PASSWORD
 from photoid.errors import PhotoidError
 from photoid.service import queries
 from photoid.service.api import upload_encounter
 from photoid.service.auth import (
     Principal,
-    authenticate,
+    authenticated,
     catalog_of,
     check_csrf,
     csrf_token,
@@ -27,13 +32,18 @@ from photoid.service.auth import (
     require_page,
 )
 from photoid.service.errors import ApiError
-from photoid.service.schemas import score_kind
+from photoid.service.offload import run_blocking, run_cpu
+from photoid.service.schemas import MAX_CODE, MAX_ID, MAX_NOTES, MAX_TEXT, MAX_USER, score_kind
+from photoid.service.uploads import encounter_form
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+TEMPLATES.env.filters["segment"] = lambda text: quote(str(text), safe="")
 PAGE_SIZE = 50
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(require_page("viewer"))]
 Reviewer = Annotated[Principal, Depends(require_page("reviewer"))]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+EncounterId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 def render(
@@ -65,39 +75,54 @@ def login_page(request: Request, next: str = "/review") -> HTMLResponse:
 @router.post("/login", response_model=None)
 async def login(
     request: Request,
-    username: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=1000)],
-    next: Annotated[str, Form()] = "/review",
+    username: Annotated[str, Form(max_length=MAX_USER)],
+    password: Annotated[str, Form(max_length=MAX_PASSWORD)],
+    next: Annotated[str, Form(max_length=2000)] = "/review",
 ) -> Response:
-    """Check the password and start a fresh session (401 with the form again if wrong)."""
+    """Check the password and start a fresh server-side session (401 with the form again if
+    wrong; 429 with ``Retry-After`` after too many failures for the name or the address)."""
     await check_csrf(request)
-    user = verify_password(catalog_of(request), username, password)
-    if user is None:
+    address = request.client.host if request.client else "unknown"
+    try:
+        done = await run_cpu(
+            request, logins.log_in, catalog_of(request), username, password, address
+        )
+    except logins.LoginThrottled as exc:
+        error = f"{str(exc)[0].upper()}{str(exc)[1:]}."
+        page = render(request, "login.html", None, 429, next=_safe_next(next), error=error)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    if done is None:
         error = "Wrong user name or password."
         return render(request, "login.html", None, 401, next=_safe_next(next), error=error)
-    log_in(request, user)
+    log_in(request, done.token)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> RedirectResponse:
-    """End the session and go back to the login form."""
-    if authenticate(request) is not None:
+    """End the session on the server and go back to the login form."""
+    if await authenticated(request) is not None:
         await check_csrf(request)
-    log_out(request)
+    await run_blocking(log_out, request)
     return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/review")
-def queue(request: Request, who: Viewer, offset: int = 0, done: int | None = None) -> HTMLResponse:
+def queue(
+    request: Request,
+    who: Viewer,
+    offset: Offset = 0,
+    done: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
     """Encounters awaiting review, oldest first; ``done`` names the one just decided."""
-    page = queries.list_encounters(catalog_of(request), "awaiting", PAGE_SIZE, max(offset, 0))
+    page = queries.list_encounters(catalog_of(request), "awaiting", PAGE_SIZE, offset)
     decided = queries.encounter_view(catalog_of(request), done, top=0) if done else None
     return render(request, "queue.html", who, page=page, decided=decided)
 
 
 @router.get("/review/{encounter_id:int}")
-def review_page(request: Request, encounter_id: int, who: Viewer) -> HTMLResponse:
+def review_page(request: Request, encounter_id: EncounterId, who: Viewer) -> HTMLResponse:
     """The query photos beside the top candidates, with the decision form for reviewers."""
     view = queries.encounter_view(catalog_of(request), encounter_id)
     if view is None:
@@ -108,12 +133,12 @@ def review_page(request: Request, encounter_id: int, who: Viewer) -> HTMLRespons
 @router.post("/review/{encounter_id:int}", response_model=None)
 def review_decide(
     request: Request,
-    encounter_id: int,
+    encounter_id: EncounterId,
     who: Reviewer,
-    verdict: Annotated[str, Form()],
-    individual: Annotated[str | None, Form(max_length=200)] = None,
-    new_code: Annotated[str | None, Form(max_length=200)] = None,
-    notes: Annotated[str, Form(max_length=10_000)] = "",
+    verdict: Annotated[str, Form(max_length=16)],
+    individual: Annotated[str | None, Form(max_length=MAX_CODE)] = None,
+    new_code: Annotated[str | None, Form(max_length=MAX_CODE)] = None,
+    notes: Annotated[str, Form(max_length=MAX_NOTES)] = "",
 ) -> Response:
     """Record the reviewer's decision, then open the next encounter awaiting review."""
     catalog = catalog_of(request)
@@ -133,15 +158,22 @@ def review_decide(
 
 @router.get("/individuals")
 def individuals_page(
-    request: Request, who: Viewer, q: str | None = None, offset: int = 0
+    request: Request,
+    who: Viewer,
+    q: Annotated[str | None, Query(max_length=MAX_TEXT)] = None,
+    offset: Offset = 0,
 ) -> HTMLResponse:
     """Individuals by code, searchable by code, name or species."""
-    page = queries.search_individuals(catalog_of(request), q, False, PAGE_SIZE, max(offset, 0))
+    page = queries.search_individuals(catalog_of(request), q, False, PAGE_SIZE, offset)
     return render(request, "individuals.html", who, page=page, q=q or "")
 
 
-@router.get("/individuals/{code}")
-def individual_page(request: Request, code: str, who: Viewer) -> HTMLResponse:
+@router.get("/individuals/{code:path}")
+def individual_page(
+    request: Request,
+    code: Annotated[str, PathParam(min_length=1, max_length=MAX_CODE)],
+    who: Viewer,
+) -> HTMLResponse:
     """An individual's sightings and photo history."""
     catalog = catalog_of(request)
     individual = queries.find_individual(catalog, code)
@@ -166,23 +198,12 @@ def upload_page(request: Request, who: Reviewer) -> HTMLResponse:
 
 
 @router.post("/upload", response_model=None)
-async def upload(
-    request: Request,
-    who: Reviewer,
-    photos: list[UploadFile],
-    date: Annotated[str, Form(max_length=40)] = "",
-    location: Annotated[str, Form(max_length=200)] = "",
-    observer: Annotated[str, Form(max_length=200)] = "",
-    notes: Annotated[str, Form(max_length=10_000)] = "",
-) -> Response:
-    """Store an uploaded encounter and open its review page (the form again on refusal)."""
+async def upload(request: Request, who: Reviewer) -> Response:
+    """Store an uploaded encounter and open its review page (the form again on refusal). The
+    form is read only once the sender is known to be a reviewer."""
     try:
-        when = datetime.fromisoformat(date) if date else None
-    except ValueError:
-        return render(request, "upload.html", who, 422, error=f"{date!r} is not a date")
-    info = EncounterInfo(when, location or None, observer or None, notes)
-    try:
-        encounter, _ = await upload_encounter(request, who, photos, info)
+        photos, form = await encounter_form(request)
+        encounter, _ = await upload_encounter(request, who, photos, form.info())
     except ApiError as exc:
         return render(request, "upload.html", who, exc.status, error=exc.message)
     except PhotoidError as exc:

@@ -146,8 +146,6 @@ def test_real_lion_data_through_the_package_class(tmp_path: Path, shared_dataset
     }
     assert converted == dict(zip(shared["image"], shared["identity"], strict=True))
     first = dataset.image_path(0)
-    assert first.is_symlink()
-    assert (
-        first.resolve()
-        == (lions / ("images/" + first.relative_to(out / prefix).as_posix())).resolve()
-    )
+    assert not first.is_symlink()  # a hard link, or a copy where the shared data lies elsewhere
+    original = lions / ("images/" + first.relative_to(out / prefix).as_posix())
+    assert first.read_bytes() == original.read_bytes()

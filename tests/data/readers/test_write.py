@@ -1,14 +1,17 @@
-"""convert() and the shared writer: output folder rules, links, progress, options, registry."""
+"""convert() and the shared writer: output folder rules, hard links, progress, options, registry."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from photoid.data import load_dataset
-from photoid.data.readers import READERS, convert, reader_options
+from photoid.data.check import check_dataset
+from photoid.data.readers import READERS, CopiedNotLinked, convert, reader_options
 from photoid.data.readers._write import Entry, destination, write_dataset
 from photoid.errors import DatasetError, PhotoidError
 
@@ -66,12 +69,49 @@ def test_other_files_in_the_output_folder_are_left_alone(tmp_path: Path) -> None
     assert len(load_dataset(out)) == 3
 
 
-def test_link_makes_symlinks_to_the_source_files(tmp_path: Path) -> None:
+def test_link_makes_hard_links_that_pass_the_path_rule(tmp_path: Path) -> None:
     source = _source(tmp_path / "src")
     out = convert("folder", source, tmp_path / "out", link=True)
-    linked = out / "images" / "Bo" / "3.png"
-    assert linked.is_symlink()
-    assert linked.readlink() == (source / "Bo" / "3.png").resolve()
+    for name in ("Ayo/1.png", "Ayo/2.png", "Bo/3.png"):
+        linked = out / "images" / name
+        assert not linked.is_symlink() and linked.is_file()
+        assert os.stat(linked).st_ino == os.stat(source / name).st_ino
+    assert len(load_dataset(out)) == 3
+    assert check_dataset(out).errors == []
+
+
+def test_link_to_a_symlinked_source_links_the_file_behind_it(tmp_path: Path) -> None:
+    real = _source(tmp_path / "real")
+    source = tmp_path / "src"
+    (source / "Ayo").mkdir(parents=True)
+    (source / "Ayo" / "1.png").symlink_to(real / "Ayo" / "1.png")
+    out = convert("folder", source, tmp_path / "out", link=True)
+    linked = out / "images" / "Ayo" / "1.png"
+    assert not linked.is_symlink()
+    assert os.stat(linked).st_ino == os.stat(real / "Ayo" / "1.png").st_ino
+    assert len(load_dataset(out)) == 1
+
+
+def test_link_copies_where_no_hard_link_can_be_made_with_one_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _source(tmp_path / "src")
+
+    def cross_device(src: object, dst: object, **kwargs: object) -> None:
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
+    monkeypatch.setattr(os, "link", cross_device)
+    with pytest.warns(CopiedNotLinked) as caught:
+        out = convert("folder", source, tmp_path / "out", link=True)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith("copied 3 of 3 image(s) instead of hard-linking them")
+    assert "another file system" in message and os.strerror(errno.EXDEV) in message
+    copied = out / "images" / "Bo" / "3.png"
+    assert not copied.is_symlink()
+    assert os.stat(copied).st_ino != os.stat(source / "Bo" / "3.png").st_ino
+    assert copied.read_bytes() == (source / "Bo" / "3.png").read_bytes()
+    assert check_dataset(out).errors == []
 
 
 def test_progress_is_reported_per_image(tmp_path: Path) -> None:
@@ -171,4 +211,5 @@ def test_a_failure_while_copying_keeps_the_old_dataset_and_no_staging_folder(
         convert("folder", source, out, overwrite=True, on_progress=interrupt)
     assert (out / "metadata.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == ["images", "metadata.csv"]
-    assert (out / "images" / "Ayo" / "1.png").is_symlink()
+    kept = out / "images" / "Ayo" / "1.png"
+    assert os.stat(kept).st_ino == os.stat(source / "Ayo" / "1.png").st_ino

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from photoid.data.readers._write import (
+    CopiedNotLinked,
     Entry,
     ProgressCallback,
     check_output,
@@ -60,8 +61,9 @@ def convert(
 ) -> Path:
     """Convert the ``fmt`` dataset at ``source`` into a native dataset folder ``out``.
 
-    Images go to ``out/images/...``, copied, or symlinked to the source files when ``link``
-    (for big datasets; the source must then stay where it is). ``options`` are the reader's
+    Images go to ``out/images/...``, copied, or hard-linked to the source files when ``link``
+    (for big datasets: no data copied; where the file system refuses a hard link the image is
+    copied, with one warning saying how many were). ``options`` are the reader's
     own (``dataset=`` for wildlife, ``keep_extra_ids=`` for turtle_recall); ``None`` values are
     dropped, so unset CLI options keep the reader's defaults. Refuses an ``out`` that already
     holds metadata.csv or images/ unless ``overwrite``. A listed image that does not exist is a
@@ -96,4 +98,4 @@ def _reader(fmt: str) -> Reader:
     return READERS[fmt]
 
 
-__all__ = ["READERS", "Entry", "convert", "reader_options"]
+__all__ = ["READERS", "CopiedNotLinked", "Entry", "convert", "reader_options"]

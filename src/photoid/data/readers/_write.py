@@ -1,4 +1,5 @@
-"""Writing converted entries as a native dataset: images copied (or linked) under OUT/images/.
+"""Writing converted entries as a native dataset: images copied (or hard-linked) under
+OUT/images/.
 
 Everything that can fail on the source side is checked before OUT is touched, and the images are
 staged in a hidden folder inside OUT, so a failed conversion never leaves half a dataset behind
@@ -19,11 +20,16 @@ import pandas as pd
 from photoid.data.csvio import write_metadata_csv
 from photoid.data.schema import METADATA_FILE, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from photoid.errors import DatasetError
+from photoid.files import link_or_copy
 
 IMAGES_DIR = "images"
 
 # Called after each image written with (images done, images in all).
 ProgressCallback = Callable[[int, int], None]
+
+
+class CopiedNotLinked(UserWarning):
+    """Some images were copied although hard links were asked for (one warning per write)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,13 @@ def write_dataset(
     link: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> Path:
-    """Copy (or symlink, when ``link``) every image to ``out`` and write ``out/metadata.csv``.
+    """Copy every image to ``out`` and write ``out/metadata.csv``.
+
+    With ``link`` each image is a hard link to its source instead: a regular file inside
+    ``out`` sharing the source's data, so nothing is copied and the dataset passes the path
+    rule of :mod:`photoid.data.paths` like a copied one. Where no hard link can be made (the
+    source on another file system, or hard links not allowed) the image is copied, and one
+    :class:`CopiedNotLinked` warning says how many were.
 
     Columns: image, identity, the optional native columns present, then other columns in the
     order first met. Entries sharing a destination must share a source (one image, several rows,
@@ -119,14 +131,15 @@ def write_dataset(
     files = _unique_files(entries)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".photoid-convert-", dir=out))
+    refusals: list[tuple[Path, OSError]] = []
     try:
         for done, (image, source) in enumerate(files.items(), start=1):
             target = staging / image
             target.parent.mkdir(parents=True, exist_ok=True)
-            if link:
-                target.symlink_to(source.resolve())
-            else:
+            if not link:
                 shutil.copyfile(source, target)
+            elif (refused := link_or_copy(source, target)) is not None:
+                refusals.append((source, refused))
             if on_progress is not None:
                 on_progress(done, len(files))
         current = out / IMAGES_DIR
@@ -137,7 +150,22 @@ def write_dataset(
         write_metadata_csv(_frame(entries), out / METADATA_FILE)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if refusals:
+        _warn_copied(refusals, len(files), out)
     return out
+
+
+def _warn_copied(refusals: Sequence[tuple[Path, OSError]], total: int, out: Path) -> None:
+    source, first = refusals[0]
+    warnings.warn(
+        CopiedNotLinked(
+            f"copied {len(refusals)} of {total} image(s) instead of hard-linking them: the "
+            f"source is on another file system than {out}, or hard links are not allowed "
+            f"there (first: {source}: {first.strerror or first}); the dataset is complete, "
+            "the copies take disk space"
+        ),
+        stacklevel=3,
+    )
 
 
 def _unique_files(entries: Sequence[Entry]) -> dict[str, Path]:
