@@ -100,6 +100,20 @@ def test_an_automatic_code_is_rolled_back_with_its_transaction(catalog: Catalog)
     assert add_individual(catalog).code == "ID-0001"
 
 
+def test_a_code_typed_twice_at_once_is_refused_not_crashed(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_individual(catalog, "Zara")
+    with catalog.session() as session:
+        # the other reviewer's row commits between this transaction's check and its insert
+        monkeypatch.setattr(session, "scalar", lambda *args, **kwargs: None)
+        with pytest.raises(PhotoidError, match="'Zara' already exists; pick another code"):
+            create_individual(session, Changes(session), "Zara")
+        monkeypatch.undo()
+        assert create_individual(session, Changes(session), "Zoe").code == "Zoe"
+    assert [i.code for i in list_individuals(catalog)] == ["Zara", "Zoe"]
+
+
 def test_undo_add_individual(catalog: Catalog) -> None:
     add_individual(catalog, "A")
     entry = history(catalog)[0]

@@ -3,13 +3,16 @@ photo of each kept back as an upload (160 px, local engine)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ from photoid.catalog import (
     images_of,
     import_dataset,
     list_jobs,
+    matching,
     merge_individuals,
     undo,
 )
@@ -335,3 +339,54 @@ def test_deep_engine_gallery_stores_best_image_without_keypoints(
     assert found[0].best_image_id == source.id
     assert found[0].score == pytest.approx(1.0, abs=1e-4)
     assert all(c.keypoints is None for c in found)
+
+
+def test_a_worker_that_lost_its_lease_records_no_candidates(
+    catalog: Catalog, make_png: Callable[..., bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encounter, _ = add_encounter(catalog, [ImageUpload(make_png(1), "a.png")])
+    enqueue_encounter(catalog, encounter.id)
+    gallery = CatalogGallery.local(CONFIG)
+    worker = MatchWorker(catalog, gallery, name="w")
+    recorded: list[int] = []
+    monkeypatch.setattr(gallery, "sync", lambda _catalog: SyncReport(0, 0, 0))
+    monkeypatch.setattr(gallery, "rank", lambda _catalog, images, *_: [[] for _ in images])
+    monkeypatch.setattr(worker, "_record", lambda image_id, _ranked: recorded.append(image_id))
+
+    @contextmanager
+    def lost_meanwhile(*_args: Any) -> Iterator[threading.Event]:
+        lost = threading.Event()
+        lost.set()  # another worker took the job over while this one ranked
+        yield lost
+
+    monkeypatch.setattr(matching, "keep_leased", lost_meanwhile)
+    assert worker.run_once() is not None
+    assert recorded == []
+
+
+def test_stop_keeps_a_thread_that_did_not_stop_in_time(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = MatchWorker(catalog, CatalogGallery.local(CONFIG), name="w", poll_s=0.01)
+    busy = threading.Event()
+    release = threading.Event()
+
+    def long_job() -> None:
+        busy.set()
+        release.wait(30)
+
+    monkeypatch.setattr(worker, "run_once", long_job)
+    worker.start()
+    assert busy.wait(30)
+    worker.stop(timeout=0.05)
+    assert worker.running  # still busy: a second start() must not start another thread
+    release.set()
+    worker.stop()
+    assert not worker.running
+
+
+def test_default_worker_names_differ_within_one_process(catalog: Catalog) -> None:
+    gallery = CatalogGallery.local(CONFIG)
+    first, second = MatchWorker(catalog, gallery), MatchWorker(catalog, gallery)
+    assert first.name != second.name
+    assert first.name.startswith(f"{socket.gethostname()}:{os.getpid()}:")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from photoid.catalog import (
     Catalog,
@@ -18,6 +19,8 @@ from photoid.catalog import (
     list_individuals,
     undo,
 )
+from photoid.catalog.db import open_catalog
+from photoid.catalog.models import Encounter, Individual
 from photoid.catalog.storage import file_sha256
 from photoid.data.synth import generate
 from photoid.data.table import load_dataset
@@ -45,6 +48,33 @@ def test_synthetic_round_trip(catalog: Catalog, tmp_path: Path) -> None:
         assert file_sha256(out / relative) == file_sha256(source / relative)
     with pytest.raises(PhotoidError, match="already exists; export into an empty folder"):
         export_dataset(catalog, out)
+
+
+def test_line_breaks_stored_before_they_were_refused_export_as_spaces(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    source = tmp_path / "synth"
+    generate(source, individuals=2, images_per=1, seed=0, size=40)
+    import_dataset(catalog, source)
+    with catalog.session() as session:
+        individual = session.scalars(select(Individual).order_by(Individual.id)).first()
+        assert individual is not None
+        individual.code, individual.species = "old\ncode", "spotted\r\ncat\t"
+        encounter = session.scalars(select(Encounter)).first()
+        assert encounter is not None
+        encounter.label = "first\nsighting"
+    out = tmp_path / "exported"
+    export_dataset(catalog, out)
+    table = load_dataset(out).table
+    assert "old code" in set(table["identity"])
+    assert "spotted  cat" in set(table["species"])
+    assert "first sighting" in set(table["encounter"])
+    again = open_catalog(tmp_path / "again")
+    try:
+        assert import_dataset(again, out).images == 2
+        assert "old code" in {i.code for i in list_individuals(again)}
+    finally:
+        again.close()
 
 
 def test_import_needs_an_empty_catalog_and_undoes_whole(catalog: Catalog, tmp_path: Path) -> None:

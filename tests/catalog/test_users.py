@@ -13,6 +13,7 @@ from photoid.catalog import (
     Catalog,
     add_user,
     create_token,
+    logins,
     revoke_token,
     users,
     verify_password,
@@ -138,29 +139,66 @@ def test_sessions_end_on_logout_expiry_password_change_and_deactivation(catalog:
     assert [u.name for u in list_users(catalog)] == ["ana"]
 
 
-def test_login_throttle_counts_failures_by_name_and_by_address(catalog: Catalog) -> None:
+THROTTLE = Throttle(per_name=2, per_name_anywhere=3, per_address=3, window=timedelta(minutes=10))
+START = datetime(2024, 5, 1, 12, 0)
+
+
+def _attempt(catalog: Catalog, name: str, password: str, address: str, minutes: float) -> bool:
+    at = START + timedelta(minutes=minutes)
+    return log_in(catalog, name, password, address, THROTTLE, at) is not None
+
+
+def test_login_throttle_stops_one_address_guessing_one_name(catalog: Catalog) -> None:
     add_user(catalog, "ana", "viewer", "12345678")
-    add_user(catalog, "bob", "viewer", "12345678")
-    throttle = Throttle(per_name=2, per_address=3, window=timedelta(minutes=10))
-    start = datetime(2024, 5, 1, 12, 0)
-
-    def attempt(name: str, password: str, address: str, minutes: float) -> bool:
-        at = start + timedelta(minutes=minutes)
-        return log_in(catalog, name, password, address, throttle, at) is not None
-
-    assert not attempt("ana", "wrong-one", "10.0.0.1", 0)
-    assert not attempt("ana", "wrong-one", "10.0.0.2", 1)
+    assert not _attempt(catalog, "ana", "wrong-one", "10.0.0.1", 0)
+    assert not _attempt(catalog, "ana", "wrong-one", "10.0.0.1", 1)
     with pytest.raises(LoginThrottled, match="try again in 9 minutes") as caught:
-        attempt("ana", "12345678", "10.0.0.3", 1)  # the right password, still refused
+        _attempt(catalog, "ana", "12345678", "10.0.0.1", 1)  # the right password, still refused
     assert caught.value.retry_after == 9 * 60
-    assert attempt("ana", "12345678", "10.0.0.3", 10.5)  # the first failure left the window
-    assert retry_after(catalog, "ana", "10.0.0.3", throttle, start + timedelta(minutes=11)) == 0
-    # one address failing for three names is stopped, whatever name it tries next
-    for minutes, name in ((20, "x"), (21, "y"), (22, "z")):
-        assert not attempt(name, "wrong-one", "10.0.0.9", minutes)
+    # ana herself, elsewhere, is not locked out by that guesser
+    assert _attempt(catalog, "ana", "12345678", "10.0.0.2", 2)
+    assert _attempt(catalog, "ana", "12345678", "10.0.0.1", 10.5)  # the first failure left
+    assert retry_after(catalog, "ana", "10.0.0.1", THROTTLE, START + timedelta(minutes=11)) == 0
+
+
+def test_login_throttle_stops_guessing_spread_over_addresses(catalog: Catalog) -> None:
+    add_user(catalog, "ana", "viewer", "12345678")
+    for minutes, address in ((0, "10.0.0.1"), (1, "10.0.0.2"), (2, "10.0.0.3")):
+        assert not _attempt(catalog, "ana", "wrong-one", address, minutes)
     with pytest.raises(LoginThrottled):
-        attempt("bob", "12345678", "10.0.0.9", 23)
-    assert attempt("bob", "12345678", "10.0.0.8", 23)
+        _attempt(catalog, "ana", "12345678", "10.0.0.4", 3)
+    assert _attempt(catalog, "ana", "12345678", "10.0.0.4", 10.5)
+
+
+def test_a_guessing_address_does_not_lock_out_its_neighbours(catalog: Catalog) -> None:
+    add_user(catalog, "bob", "viewer", "12345678")
+    for minutes, name in ((20, "x"), (21, "y"), (22, "z")):
+        assert not _attempt(catalog, name, "wrong-one", "10.0.0.9", minutes)
+    with pytest.raises(LoginThrottled):  # its next wrong password is answered "throttled"
+        _attempt(catalog, "bob", "wrong-one", "10.0.0.9", 23)
+    assert _attempt(catalog, "bob", "12345678", "10.0.0.9", 23)  # a right one still logs in
+
+
+def test_parallel_guesses_count_against_each_other(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_user(catalog, "ana", "viewer", "12345678")
+    throttle = Throttle(per_name=1, per_name_anywhere=5, per_address=5)
+    real = logins.verify_password
+    seen: list[str] = []
+
+    def slow_verify(catalog: Catalog, name: str, password: str) -> User | None:
+        if not seen:  # a second guess arrives while the first one's hash is computed
+            seen.append("second guess")
+            try:
+                log_in(catalog, name, "second-guess", "10.0.0.1", throttle)
+            except LoginThrottled:
+                seen.append("throttled")
+        return real(catalog, name, password)
+
+    monkeypatch.setattr(logins, "verify_password", slow_verify)
+    assert log_in(catalog, "ana", "first-guess", "10.0.0.1", throttle) is None
+    assert seen == ["second guess", "throttled"]
 
 
 def test_changing_a_password_needs_the_current_one(catalog: Catalog) -> None:

@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import timm
+import torch
+from safetensors.torch import save_file
 
 from checkpoint_support import random_checkpoint
 from photoid.data.synth import generate
@@ -19,6 +22,7 @@ from photoid.decide.policy import NewIndividualSetting
 from photoid.engines import METHODS, create_engine
 from photoid.engines.base import Engine, EngineOptions
 from photoid.engines.fitting import fit_dataset, gallery_rows
+from photoid.engines.pretrained_config import PretrainedConfig
 from photoid.engines.store import FORMAT, MANIFEST, STATE, load_engine, read_manifest, save_engine
 from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
@@ -27,6 +31,10 @@ from photoid.local.config import LocalConfig
 
 
 def _checkpoint(path: Path) -> Path:
+    """A tiny deep checkpoint, and beside it a tiny timm model's weights (``pretrained``)."""
+    torch.manual_seed(0)
+    model = timm.create_model("test_resnet", pretrained=False, num_classes=0)
+    save_file(dict(model.state_dict()), str(path.parent / "pretrained.safetensors"))
     return random_checkpoint(path)
 
 
@@ -51,6 +59,14 @@ def _options(method: str, checkpoint: Path, cache: Path | None) -> EngineOptions
         cache_dir=cache,
         models=(checkpoint,) if method == "deep" else (),
         fused=FusedConfig(scales=()),
+        pretrained=PretrainedConfig(
+            model="test_resnet",
+            weights=str(checkpoint.parent / "pretrained.safetensors"),
+            image_size=32,
+            device="cpu",
+        )
+        if method == "pretrained"
+        else PretrainedConfig(),
     )
 
 
@@ -99,7 +115,7 @@ def test_growing_engines_add_photos_and_the_fused_one_refuses(
         (dataset.table["identity"] == dataset.table["identity"].iloc[-1]).to_numpy()
     )
     never = NewIndividualSetting("never")
-    for method in ("local", "deep", "keypoints"):
+    for method in ("local", "deep", "keypoints", "pretrained"):
         options = _options(method, checkpoint, None)
         engine = create_engine(
             method, EngineOptions(**{**options.__dict__, "new_individual": never})

@@ -57,6 +57,22 @@ def test_login_is_throttled_per_user_name(service: Service) -> None:
     assert "Too many failed logins; try again in 15 minutes." in right.text
     # another user name from the same address is not locked out by these five
     log_in(other_client(service), "admin")
+    # nor is the user themself, from another address
+    log_in(TestClient(service.client.app, client=("10.0.0.2", 5000)), "reviewer")
+
+
+def test_a_throttled_password_change_answers_429(service: Service) -> None:
+    wrong = {"old_password": "not my password", "new_password": NEW_PASSWORD}
+    for _ in range(5):
+        answer = service.client.put(
+            "/api/v1/me/password", json=wrong, headers=service.auth("viewer")
+        )
+        assert_error(answer, 400, "rejected")
+    throttled = service.client.put(
+        "/api/v1/me/password", json=wrong, headers=service.auth("viewer")
+    )
+    assert_error(throttled, 429, "too_many_requests")
+    assert 0 < int(throttled.headers["Retry-After"]) <= 15 * 60
 
 
 def test_admin_deactivation_ends_sessions_and_revokes_tokens(service: Service) -> None:

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from service_support import PASSWORD, Service, make_service, png_bytes, seed_individual
+from sqlalchemy.exc import IntegrityError
 
 from photoid.catalog import (
     Evidence,
@@ -25,6 +27,7 @@ from photoid.catalog import (
 )
 from photoid.catalog.matching import enqueue_sync
 from photoid.service.app import create_app
+from photoid.service.errors import install_error_handlers
 from photoid.service.settings import SECRET_FILE, Settings
 
 # (method, path, least role); {enc} / {code} are filled in by the test
@@ -387,3 +390,15 @@ def test_upload_filters_reach_the_match_job(service: Service) -> None:
     assert plain.status_code == 201, plain.text
     newest = list_jobs(service.catalog, kind="match")[0]
     assert "filters" not in newest.payload
+
+
+def test_a_uniqueness_clash_answers_409_not_500() -> None:
+    racing = FastAPI()
+    install_error_handlers(racing)
+
+    @racing.post("/clash")
+    def clash() -> None:
+        raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+
+    answer = TestClient(racing, raise_server_exceptions=False).post("/clash")
+    assert_error(answer, 409, "conflict")

@@ -1,5 +1,6 @@
 """Body limits per route, checked before the body is read: small for login and JSON routes,
-large only for uploads, whose body is read only once the sender is known to be a reviewer."""
+large only for uploads, whose body is read only once the sender is known to be a reviewer
+(other routes read theirs, within the small limit, before checking the sender)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from pathlib import Path
 
 import httpx
 from service_support import Service, csrf_of, make_service, png_bytes
+from starlette.responses import PlainTextResponse
+from starlette.types import Message, Receive, Scope, Send
 from test_api import assert_error
+
+from photoid.service.limits import Allowance, BodyLimit, route_path
 
 SMALL = 64 * 1024
 CHUNK = 16 * 1024
@@ -96,3 +101,34 @@ def test_web_upload_asks_for_a_login_before_reading(service: Service) -> None:
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login?next=/upload"
     assert read <= 1
+
+
+def test_an_upload_route_keeps_its_limit_under_a_root_path() -> None:
+    received: list[bytes] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        received.append(message.get("body", b""))
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    limited = BodyLimit(app, Allowance(10), {("POST", "/api/v1/encounters"): Allowance(1000)})
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/photoid/api/v1/encounters",
+        "root_path": "/photoid",
+        "headers": [(b"content-length", b"100")],
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"x" * 100, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(limited(scope, receive, send))
+    assert received == [b"x" * 100]
+    assert sent[0]["status"] == 200
+    assert route_path({"path": "/photoid", "root_path": "/photoid"}) == "/"
+    assert route_path({"path": "/photoidx/a", "root_path": "/photoid"}) == "/photoidx/a"

@@ -87,3 +87,24 @@ def test_codes_with_slashes_are_reachable(service: Service) -> None:
     page = service.client.get("/individuals/M%2F23")
     assert page.status_code == 200 and "<h1>M/23" in page.text
     assert_error(service.client.get("/api/v1/individuals/M/24", headers=viewer), 404, "not_found")
+
+
+def test_control_characters_in_short_text_are_refused(service: Service) -> None:
+    image = seed_individual(service.catalog, "ID-A", 1)
+    reviewer = service.auth("reviewer")
+    for path, body in (
+        ("/api/v1/individuals/ID-A/split", {"image_ids": [image], "new_code": "ID\nB"}),
+        ("/api/v1/individuals/ID-A/merge", {"absorb": "ID-\x00A"}),
+        ("/api/v1/encounters/1/decision", {"verdict": "new", "individual": "ID\rC"}),
+        ("/api/v1/tokens", {"label": "lap\x7ftop"}),
+    ):
+        answer = service.client.post(path, json=body, headers=reviewer)
+        assert_error(answer, 422, "invalid")
+    upload = service.client.post(
+        "/api/v1/encounters",
+        files=[("photos", ("a.png", png_bytes(2), "image/png"))],
+        data={"label": "first\nsighting"},
+        headers=reviewer,
+    )
+    assert assert_error(upload, 422, "invalid")["details"][0]["field"] == "body.label"
+    assert [i.code for i in list_individuals(service.catalog)] == ["ID-A"]

@@ -62,10 +62,16 @@ def create_individual(
     code = code.strip()
     if not code:
         raise PhotoidError("an individual's code cannot be empty")
+    taken = f"an individual with code {code!r} already exists; pick another code"
     if session.scalar(select(Individual.id).where(Individual.code == code)) is not None:
-        raise PhotoidError(f"an individual with code {code!r} already exists; pick another code")
+        raise PhotoidError(taken)
     individual = Individual(code=code, name=name, species=species, notes=notes)
-    changes.add(individual)
+    try:
+        # the check above cannot see a row another transaction commits after it
+        with session.begin_nested():
+            changes.add(individual)
+    except IntegrityError:
+        raise PhotoidError(taken) from None
     return individual
 
 

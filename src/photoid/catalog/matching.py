@@ -10,7 +10,9 @@ change before it) and match jobs go first (each syncs anyway): uploads never wai
 
 A worker holds its job under a lease that it renews while it works
 (:func:`~photoid.catalog.jobs.keep_leased`); the job of a killed worker is taken over by the
-next claim once its lease has expired.
+next claim once its lease has expired. A worker that finds it lost the lease (it stalled past
+it, and another took the job over) stops before recording anything: the job is the new
+holder's.
 
     gallery = CatalogGallery.build(catalog)
     worker = MatchWorker(catalog, gallery)
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 from dataclasses import asdict, dataclass
@@ -159,8 +162,10 @@ def enqueue_sync(catalog: Catalog) -> Job:
 
 
 def default_worker_name() -> str:
-    """``host:pid``: unique among running workers."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid:random``: unique among running workers, even across containers (which may
+    share a host name and a pid). A restarted worker gets a new name, so it cannot requeue its
+    predecessor's jobs by name: their leases expire instead and the next claim takes them."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class MatchWorker:
@@ -170,9 +175,12 @@ class MatchWorker:
     ``filters`` apply to every job without its own; ``top`` candidates are stored per image.
     A claimed job is leased for ``lease_s`` seconds and the lease renewed while it runs, so the
     job of a killed worker is taken over by another ``lease_s`` seconds after its last renewal;
-    on :meth:`start`, jobs still held by a worker of the same ``name`` (a restarted one) go
-    back to the queue at once. A job that raises, or whose worker keeps dying, is retried
-    until it has had ``max_attempts`` attempts, then marked failed with the error.
+    on :meth:`start`, jobs still held by a worker of the same ``name`` (a restarted one given
+    its predecessor's fixed ``name``) go back to the queue at once, with every job whose lease
+    has expired; the default name is new each time, so a predecessor's jobs then wait out
+    their leases (``lease_s``, a minute by default) and are taken over by the next claim. A job
+    that raises, or whose worker keeps dying, is retried until it has had ``max_attempts``
+    attempts, then marked failed with the error.
     ``calibration``: also store calibrated candidates, refitted after syncs (None: raw only).
     """
 
@@ -213,8 +221,8 @@ class MatchWorker:
         if job is None:
             return None
         try:
-            with keep_leased(self.catalog, job, self.name, self.lease_s):
-                self._run(job)
+            with keep_leased(self.catalog, job, self.name, self.lease_s) as lost:
+                self._run(job, lost)
         except Exception as exc:  # any failure of one job must not stop the worker
             log.exception("job %s failed", job.id)
             error = f"{type(exc).__name__}: {exc}"
@@ -224,7 +232,7 @@ class MatchWorker:
                 log.warning("job %s was taken from worker %s before it finished", job.id, self.name)
         return get_job(self.catalog, job.id)
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: Job, lost: threading.Event) -> None:
         self.gallery.sync(self.catalog)
         if self.calibration is not None:
             self.calibration.update(self.catalog, self.gallery)
@@ -240,6 +248,13 @@ class MatchWorker:
         own = {image.id for image in images}
         ranking = self.gallery.rank(self.catalog, images, self.top, allowed, own)
         for image, ranked in zip(images, ranking, strict=True):
+            if lost.is_set():
+                log.warning(
+                    "worker %s lost job %s before recording its candidates; its new holder will",
+                    self.name,
+                    job.id,
+                )
+                return
             self._record(image.id, ranked)
 
     def _record(self, image_id: int, ranked: list[Ranked]) -> None:
@@ -275,11 +290,20 @@ class MatchWorker:
         self._thread.start()
 
     def stop(self, timeout: float | None = 30.0) -> None:
-        """Ask the thread to stop after its current job and wait up to ``timeout`` seconds."""
+        """Ask the thread to stop after its current job and wait up to ``timeout`` seconds.
+        A thread still busy then is kept (:attr:`running` stays true, :meth:`start` starts no
+        second one): it stops once its job ends."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-            self._thread = None
+            if self._thread.is_alive():
+                log.warning(
+                    "worker %s did not stop within %s s; it stops after its current job",
+                    self.name,
+                    timeout,
+                )
+            else:
+                self._thread = None
 
     @property
     def running(self) -> bool:

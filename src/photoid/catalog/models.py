@@ -262,7 +262,8 @@ class UserSession(Base):
 
 class LoginFailure(Base):
     """A failed login (the user name tried, the client's address), kept while it counts
-    towards the login throttle."""
+    towards the login throttle; written before the password is checked, so an attempt still
+    being checked counts too (see :mod:`photoid.catalog.logins`)."""
 
     __tablename__ = "login_failures"
     __table_args__ = (

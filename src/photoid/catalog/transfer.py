@@ -3,6 +3,7 @@ one (metadata.csv + images), which :func:`photoid.data.table.load_dataset` reads
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,13 +107,27 @@ def import_dataset(
         return ImportSummary(len(owners), len(encounters), len(rows), entry.id)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with each line break or other control character (stored before the API refused
+    them) replaced by a space, so that metadata.csv keeps one row per line."""
+    return _CONTROL.sub(" ", text)
+
+
 def _export_names(images: list[Image]) -> list[str]:
     """Each image's path in the exported dataset: its original name when every one is a safe,
     distinct relative path, else ``images/<id>.<ext>``."""
     names = []
     for image in images:
         original = PurePosixPath(image.original_name or "")
-        if not original.parts or original.is_absolute() or ".." in original.parts:
+        if (
+            not original.parts
+            or original.is_absolute()
+            or ".." in original.parts
+            or _CONTROL.search(str(original))
+        ):
             break
         names.append(str(original if original.parts[0] == "images" else "images" / original))
     if len(names) == len(images) and len(set(names)) == len(names):
@@ -155,12 +170,12 @@ def export_dataset(catalog: Catalog, out: Path, progress: StageProgress | None =
         records.append(
             {
                 "image": name,
-                "identity": UNKNOWN_IDENTITY if individual is None else individual.code,
-                "species": "" if individual is None else individual.species or "",
-                "viewpoint": image.viewpoint or "",
+                "identity": UNKNOWN_IDENTITY if individual is None else _one_line(individual.code),
+                "species": "" if individual is None else _one_line(individual.species or ""),
+                "viewpoint": _one_line(image.viewpoint or ""),
                 "bbox": format_bbox(image.bbox),
                 "date": _format_date(encounter.date),
-                "encounter": encounter.label or f"E{encounter.id}",
+                "encounter": _one_line(encounter.label or f"E{encounter.id}"),
             }
         )
         if step is not None:

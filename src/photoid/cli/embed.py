@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.options import TtaOption
+from photoid.cli.options import SetOption, TtaOption
 from photoid.cli.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -18,19 +18,34 @@ if TYPE_CHECKING:
 @app.command("embed")
 def embed(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (with metadata.csv).")],
-    model: Annotated[Path, typer.Option(help="A checkpoint written by `photoid train`.")],
     out: Annotated[Path, typer.Option(help="Embeddings file to write (.npz).")],
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="A checkpoint written by `photoid train`; or, with no training, give "
+            "--set pretrained.model=NAME --set pretrained.weights=PATH instead."
+        ),
+    ] = None,
+    settings: SetOption = None,
     tta: TtaOption = None,
 ) -> None:
     """Embed every photo: float32 vectors with image ids and the model's fingerprint."""
+    from photoid.cli.options import pretrained_config
     from photoid.data import load_dataset
     from photoid.deep.embed import embed_dataset
     from photoid.deep.store import save_embeddings
+    from photoid.errors import PhotoidError
 
+    pretrained = pretrained_config(settings)
+    if (model is None) == (not pretrained.model):
+        raise PhotoidError(
+            "give --model CHECKPOINT (from photoid train) or --set pretrained.model=NAME "
+            "(a timm model used as it is, with --set pretrained.weights=PATH offline), not both"
+        )
     data = load_dataset(dataset)
     with progress_bar("Embedding photos", len(data)) as (bar, task):
         embeddings = embed_dataset(
-            data, model, tta=tta or (), progress=lambda n: bar.advance(task, n)
+            data, model or pretrained, tta=tta or (), progress=lambda n: bar.advance(task, n)
         )
     save_embeddings(embeddings, out)
     typer.echo(

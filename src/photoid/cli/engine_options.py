@@ -105,6 +105,7 @@ def engine_options(
         fused_config,
         keypoint_config,
         local_config,
+        pretrained_config,
     )
     from photoid.decide.policy import NewIndividualSetting
     from photoid.engines.base import EngineOptions
@@ -113,6 +114,7 @@ def engine_options(
         local=local_config(settings),
         keypoints=keypoint_config(settings),
         fused=fused_config(settings),
+        pretrained=pretrained_config(settings),
         cache_dir=cache_dir(cache, no_cache),
         models=tuple(model or ()),
         tta=tuple(tta or ()),

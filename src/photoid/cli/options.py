@@ -12,6 +12,7 @@ from photoid.errors import PhotoidError
 
 if TYPE_CHECKING:
     from photoid.deep.ensemble import Combine
+    from photoid.engines.pretrained_config import PretrainedConfig
     from photoid.fusion.config import FusedConfig
     from photoid.keypoints.config import KeypointConfig
     from photoid.local.config import LocalConfig
@@ -20,8 +21,9 @@ MethodOption = Annotated[
     str,
     typer.Option(
         "--method",
-        help="Identification engine: local, deep, or fused (local + colour [+ --model], "
-        "calibrated probabilities).",
+        help="Identification engine: local, deep, fused (local + colour [+ --model], "
+        "calibrated probabilities), keypoints, or pretrained (a timm model with no training: "
+        "--set pretrained.model=NAME --set pretrained.weights=PATH).",
     ),
 ]
 SetOption = Annotated[
@@ -30,7 +32,10 @@ SetOption = Annotated[
         "--set",
         help="Engine setting KEY=VALUE, repeatable (e.g. --set shortlist=50 --set clahe=true); "
         "keypoints.KEY sets the learned-keypoint engine (--set keypoints.matcher=lightglue "
-        "--set keypoints.device=cuda), fused.KEY the fused engine (--set fused.keypoints=true).",
+        "--set keypoints.device=cuda), fused.KEY the fused engine (--set fused.keypoints=true), "
+        "pretrained.KEY the pretrained embedder (--set pretrained.model=hf-hub:BVRA/"
+        "MegaDescriptor-L-384 --set pretrained.weights=mega.safetensors "
+        "--set pretrained.device=cuda).",
     ),
 ]
 CacheOption = Annotated[
@@ -64,10 +69,11 @@ NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not read or 
 def local_config(settings: list[str] | None) -> LocalConfig:
     """The default local-engine config with ``--set`` overrides applied (those without the
     ``keypoints.`` prefix)."""
+    from photoid.engines.pretrained_config import PREFIX as PRETRAINED_PREFIX
     from photoid.keypoints.config import PREFIX
     from photoid.local.config import LocalConfig, parse_overrides
 
-    prefixes = (PREFIX, FUSED_PREFIX)
+    prefixes = (PREFIX, FUSED_PREFIX, PRETRAINED_PREFIX)
     plain = [s for s in settings or [] if not s.strip().startswith(prefixes)]
     return LocalConfig().with_overrides(**parse_overrides(plain))
 
@@ -98,6 +104,18 @@ def keypoint_config(settings: list[str] | None) -> KeypointConfig:
     mine = [s.strip()[len(PREFIX) :] for s in settings or [] if s.strip().startswith(PREFIX)]
     defaults = KeypointConfig()
     return defaults.with_overrides(**parse_overrides(mine, defaults))
+
+
+def pretrained_config(settings: list[str] | None) -> PretrainedConfig:
+    """The pretrained embedder's config with the ``--set pretrained.NAME=VALUE`` overrides."""
+    from dataclasses import replace
+
+    from photoid.engines.pretrained_config import PREFIX, PretrainedConfig
+    from photoid.local.config import parse_overrides
+
+    mine = [s.strip()[len(PREFIX) :] for s in settings or [] if s.strip().startswith(PREFIX)]
+    defaults = PretrainedConfig()
+    return replace(defaults, **parse_overrides(mine, defaults))
 
 
 def cache_dir(cache: Path | None, no_cache: bool) -> Path | None:

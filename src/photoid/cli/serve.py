@@ -4,7 +4,7 @@ catalog, served by uvicorn."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,6 +35,14 @@ def serve_command(
     secure_cookies: Annotated[
         bool, typer.Option(help="Send the session cookie over HTTPS only (behind TLS).")
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Behind a TLS proxy: its address(es), comma-separated, whose X-Forwarded-For "
+            "and X-Forwarded-Proto headers are trusted, so that each client is known by its "
+            "own address (the login throttle counts by it). Default: no proxy is trusted."
+        ),
+    ] = None,
 ) -> None:
     """Serve the catalog: REST API at /api/v1 (OpenAPI at /docs) and the review pages at /."""
     import uvicorn
@@ -50,4 +58,9 @@ def serve_command(
         secure_cookies=secure_cookies,
     )
     typer.echo(f"photoid serving {data} at http://{host}:{port}/ (API docs at /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False)
+    proxy: dict[str, Any] = (
+        {"proxy_headers": False}
+        if forwarded_allow_ips is None
+        else {"proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, **proxy)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import warnings
 from collections.abc import Callable, Sequence
@@ -15,9 +16,11 @@ from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
 from photoid.deep.store import EmbeddingSet, model_fingerprint
+from photoid.engines.pretrained_config import PretrainedConfig, channels
 from photoid.errors import ImageLoadError, PhotoidError
 from photoid.models import Embedder
 from photoid.models.embedder import embedder_config
+from photoid.models.pretrained import PretrainedEmbedder, load_pretrained, resolve_device
 from photoid.train.config import TrainConfig, build_config
 
 TTA_VIEWS: tuple[str, ...] = ("flip", "rot90", "rot180", "rot270")
@@ -59,7 +62,7 @@ def _views(batch: torch.Tensor, tta: Sequence[str]) -> list[torch.Tensor]:
 
 @torch.no_grad()
 def embed_images(
-    embedder: Embedder,
+    embedder: Embedder | PretrainedEmbedder,
     paths: Sequence[Path],
     *,
     image_size: int,
@@ -69,13 +72,18 @@ def embed_images(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, list[str | None]]:
     """``(N, D)`` float32 unit embeddings, the mean over the original and each TTA view
-    (re-normalised); an unreadable image gets a zero row and its error in the second list."""
+    (re-normalised); an unreadable image gets a zero row and its error in the second list.
+    A trained embedder's input is ``image_size`` px square, ImageNet-normalised; a pretrained
+    one's is its own (:attr:`PretrainedEmbedder.preprocessing`)."""
     from photoid.train.augment import build_transform  # albumentations, only to embed
 
-    transform = build_transform("none", image_size)
+    if isinstance(embedder, PretrainedEmbedder):
+        transform = embedder.preprocessing.transform()
+    else:
+        transform = build_transform("none", image_size)
     boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
     device = next(embedder.parameters()).device
-    dim = embedder.config.embedding_size
+    dim = embedder.embedding_size
     out = np.zeros((len(paths), dim), np.float32)
     errors: list[str | None] = [None] * len(paths)
     for start in range(0, len(paths), batch_size):
@@ -98,24 +106,55 @@ def embed_images(
     return out, errors
 
 
+def load_pretrained_embedder(config: PretrainedConfig) -> PretrainedEmbedder:
+    """The timm model of ``config`` (``pretrained.model``, ``pretrained.weights``, its
+    preprocessing settings) on ``pretrained.device``, in evaluation mode."""
+    if not config.model:
+        raise PhotoidError(
+            "the pretrained embedder needs a timm model: --set pretrained.model=NAME (e.g. "
+            "hf-hub:BVRA/MegaDescriptor-L-384) and, offline, --set pretrained.weights=PATH"
+        )
+    embedder = load_pretrained(
+        config.model,
+        None if config.weights is None else Path(config.weights),
+        prefix=config.prefix,
+        image_size=config.image_size,
+        mean=channels(config.mean, "mean"),
+        std=channels(config.std, "std"),
+    )
+    return embedder.to(resolve_device(config.device))
+
+
 def embed_dataset(
     dataset: Dataset,
-    checkpoint: Path,
+    model: Path | PretrainedConfig,
     *,
     tta: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
 ) -> EmbeddingSet:
-    """Embed every readable photo of ``dataset`` (cropped to its bbox when the model was
-    trained on crops); unreadable photos are left out with a warning naming them."""
-    embedder, config = load_embedder(checkpoint)
+    """Embed every readable photo of ``dataset`` with a ``photoid train`` checkpoint (cropped
+    to its bbox when the model was trained on crops) or a pretrained embedder (cropped unless
+    ``pretrained.use_bbox=false``); unreadable photos are left out with a warning naming them."""
+    embedder: Embedder | PretrainedEmbedder
+    if isinstance(model, PretrainedConfig):
+        embedder = load_pretrained_embedder(model)
+        image_size, use_bbox, batch_size = 0, model.use_bbox, model.batch
+        weights = "" if model.weights is None else model_fingerprint(Path(model.weights))
+        text = f"{model.model}|{weights}|{embedder.preprocessing}"
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+    else:
+        embedder, config = load_embedder(model)
+        image_size, use_bbox, batch_size = config.image_size, config.use_bbox, 32
+        fingerprint = model_fingerprint(model)
     table = dataset.table
-    use_bbox = config.use_bbox and "bbox" in table
+    use_bbox = use_bbox and "bbox" in table
     vectors, errors = embed_images(
         embedder,
         [dataset.root / p for p in table["image"]],
-        image_size=config.image_size,
+        image_size=image_size,
         bboxes=list(table["bbox"]) if use_bbox else None,
         tta=tta,
+        batch_size=batch_size,
         progress=progress,
     )
     good = np.array([e is None for e in errors], dtype=bool)
@@ -126,5 +165,5 @@ def embed_dataset(
         vectors=vectors[good],
         images=table["image"].to_numpy(dtype=str)[good],
         identities=table["identity"].to_numpy(dtype=str)[good],
-        model=model_fingerprint(checkpoint),
+        model=fingerprint,
     )

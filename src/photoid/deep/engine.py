@@ -9,8 +9,10 @@ import numpy as np
 
 from photoid.core import Box
 from photoid.data.table import Dataset
-from photoid.deep.embed import embed_images, load_embedder
+from photoid.deep.embed import embed_images, load_embedder, load_pretrained_embedder
+from photoid.engines.pretrained_config import PretrainedConfig
 from photoid.models import Embedder
+from photoid.models.pretrained import PretrainedEmbedder
 from photoid.search import VectorIndex
 from photoid.search.gallery import Aggregate, Gallery
 from photoid.search.vector_engine import VectorEngine
@@ -18,11 +20,12 @@ from photoid.search.vector_engine import VectorEngine
 
 class DeepEngine(VectorEngine):
     """A gallery of embeddings in a faiss index; identity score = cosine similarity of its best
-    image (``max``) or of its centroid (``centroid``)."""
+    image (``max``) or of its centroid (``centroid``). The embedder is a model trained with
+    ``photoid train`` or a pretrained timm model used as it is (:meth:`from_pretrained`)."""
 
     def __init__(
         self,
-        embedder: Embedder,
+        embedder: Embedder | PretrainedEmbedder,
         image_size: int,
         *,
         use_bbox: bool = True,
@@ -30,17 +33,17 @@ class DeepEngine(VectorEngine):
         aggregate: Aggregate = "max",
         top: int = 5,
         neighbours: int = 100,
+        batch_size: int = 32,
     ) -> None:
         self.embedder = embedder
+        self.batch_size = batch_size
         self.image_size = image_size
         self.use_bbox = use_bbox
         self.tta = tuple(tta)
         self.aggregate = aggregate
         self.top = top
         self.neighbours = neighbours
-        self.gallery = Gallery(
-            embedder.config.embedding_size, aggregate=aggregate, neighbours=neighbours
-        )
+        self.gallery = Gallery(embedder.embedding_size, aggregate=aggregate, neighbours=neighbours)
         self.skipped: list[str] = []
 
     @classmethod
@@ -57,6 +60,30 @@ class DeepEngine(VectorEngine):
         embedder, config = load_embedder(checkpoint)
         engine = cls(
             embedder, config.image_size, use_bbox=config.use_bbox, tta=tta, aggregate=aggregate
+        )
+        engine.add_dataset(dataset, progress)
+        return engine
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        config: PretrainedConfig,
+        dataset: Dataset,
+        *,
+        tta: Sequence[str] = (),
+        aggregate: Aggregate = "max",
+        progress: Callable[[int], None] | None = None,
+    ) -> DeepEngine:
+        """The timm model of ``config`` (``pretrained.model``, ``pretrained.weights``) on its
+        device, with its own preprocessing, and every known row of ``dataset`` embedded."""
+        embedder = load_pretrained_embedder(config)
+        engine = cls(
+            embedder,
+            max(embedder.preprocessing.size),
+            use_bbox=config.use_bbox,
+            tta=tta,
+            aggregate=aggregate,
+            batch_size=config.batch,
         )
         engine.add_dataset(dataset, progress)
         return engine
@@ -80,5 +107,6 @@ class DeepEngine(VectorEngine):
             image_size=self.image_size,
             bboxes=boxes,
             tta=self.tta,
+            batch_size=getattr(self, "batch_size", 32),  # engines saved before it existed
             progress=progress,
         )

@@ -51,7 +51,7 @@ class DeepEnsemble(PhotoEngine[Sequence[np.ndarray]]):
         self.top = top
         self.shortlist = max(shortlist, top)
         if combine == "concat":
-            dim = sum(m.embedder.config.embedding_size for m in self.members)
+            dim = sum(m.embedder.embedding_size for m in self.members)
             self.galleries = [Gallery(dim, aggregate=aggregate)]
         else:
             self.galleries = [m.gallery for m in self.members]

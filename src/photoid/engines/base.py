@@ -34,6 +34,7 @@ from photoid.decide.policy import (
     fit_threshold_policy,
 )
 from photoid.engines.leave_out import left_out_rows
+from photoid.engines.pretrained_config import PretrainedConfig
 from photoid.errors import PhotoidError
 from photoid.fusion.config import FusedConfig, Queries
 from photoid.fusion.rows import text_cell
@@ -55,7 +56,9 @@ class EngineOptions:
     (``--set keypoints.NAME=VALUE``); ``cache_dir``: the feature cache (features keyed by image
     content, so refitting extracts only new photos); ``models``: deep checkpoints or run
     folders (several: an ensemble combined by ``ensemble``); ``tta``: test-time views of the
-    deep engine; ``fused``: the fused engine's settings; ``new_individual``: the policy to fit.
+    deep engine; ``fused``: the fused engine's settings; ``pretrained``: the pretrained
+    embedder (``--set pretrained.NAME=VALUE``), also the fused engine's deep input when no
+    ``models`` are given; ``new_individual``: the policy to fit.
     """
 
     local: LocalConfig = field(default_factory=LocalConfig)
@@ -66,10 +69,13 @@ class EngineOptions:
     ensemble: Combine = "mean"
     aggregate: Literal["max", "centroid"] = "max"
     fused: FusedConfig = field(default_factory=FusedConfig)
+    pretrained: PretrainedConfig = field(default_factory=PretrainedConfig)
     new_individual: NewIndividualSetting = field(default_factory=NewIndividualSetting)
 
     def describe(self) -> dict[str, Any]:
         """The options as plain JSON data (saved with a fitted engine)."""
+        # Only when set, so engines fitted before the pretrained engine existed are not refitted.
+        pretrained = {"pretrained": self.pretrained.to_dict()} if self.pretrained.model else {}
         return {
             "local": self.local.to_dict(),
             "keypoints": self.keypoints.to_dict(),
@@ -80,6 +86,7 @@ class EngineOptions:
             "fused": {
                 k: list(v) if isinstance(v, tuple) else v for k, v in self.fused.__dict__.items()
             },
+            **pretrained,
             "new_individual": str(self.new_individual),
             "new_prior": self.new_individual.prior,
         }

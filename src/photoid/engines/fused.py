@@ -1,19 +1,26 @@
 """The fused engine under the engine contract: local engines at two scales, colour, and a deep
-model with its pair verifier when one is given, each calibrated and stacked into one probability
+model with its pair verifier when one is given (a trained ``--model``, or else a pretrained
+embedder, ``--set pretrained.model=NAME``), each calibrated and stacked into one probability
 per candidate, with the probability of a new individual (:mod:`photoid.fusion`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from photoid.core import Identification
 from photoid.data.table import Dataset
 from photoid.decide.policy import NewIndividualPolicy
 from photoid.engines.base import Engine, StageProgress
+from photoid.errors import PhotoidError
 from photoid.fusion.config import Queries
 from photoid.fusion.engine import FusedEngine
 from photoid.fusion.run import load_deep
+from photoid.progress import stage_callback
+
+if TYPE_CHECKING:
+    from photoid.deep.engine import DeepEngine
 
 
 class Fused(Engine):
@@ -25,12 +32,11 @@ class Fused(Engine):
     def _fit_gallery(
         self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
     ) -> None:
-        models = list(self.options.models)
         self.engine = FusedEngine.build(
             gallery,
             local_config=self.options.local,
             cache_dir=self.options.cache_dir,
-            deep=load_deep(models or None, gallery, progress),
+            deep=self._deep(gallery, progress),
             calibration=calibration,
             config=self.options.fused,
             keypoint_config=self.options.keypoints,
@@ -38,6 +44,22 @@ class Fused(Engine):
         )
         self.skipped = list(self.engine.local.skipped)
         self.calibration = dict(self.engine.calibration)
+
+    def _deep(self, gallery: Dataset, progress: StageProgress | None) -> DeepEngine | None:
+        """The deep input: the trained model of ``options.models``, else the pretrained
+        embedder of ``options.pretrained``, else none."""
+        pretrained = self.options.pretrained
+        if self.options.models and pretrained.model:
+            raise PhotoidError(
+                "--method fused takes one deep model: give --model or --set pretrained.model"
+            )
+        if not pretrained.model:
+            return load_deep(list(self.options.models) or None, gallery, progress)
+        from photoid.deep.engine import DeepEngine  # torch: only with a model
+
+        return DeepEngine.from_pretrained(
+            pretrained, gallery, progress=stage_callback(progress, "deep", len(gallery))
+        )
 
     def identify(
         self, queries: Queries, progress: Callable[[int], None] | None = None

@@ -20,6 +20,7 @@ ENGINES: dict[str, str] = {
     "deep": "photoid.engines.deep:DeepEmbeddings",
     "fused": "photoid.engines.fused:Fused",
     "keypoints": "photoid.engines.keypoints:LearnedKeypoints",
+    "pretrained": "photoid.engines.pretrained:PretrainedEmbeddings",
 }
 METHODS: tuple[str, ...] = tuple(ENGINES)
 

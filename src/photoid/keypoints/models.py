@@ -11,19 +11,13 @@ from typing import Any
 
 import torch
 
+from photoid import devices
 from photoid.errors import PhotoidError
 
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; ``cpu``/``cuda``/``cuda:N`` checked."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise PhotoidError(
-            f"keypoints.device={name}: no CUDA device here; use keypoints.device=cpu or auto"
-        )
-    return device
+    return devices.resolve_device(name, "keypoints.device")
 
 
 def _wheel() -> Any:

@@ -25,10 +25,7 @@ def create_backbone(
     Raises PhotoidError for an unknown name (listing close matches), a hub download that fails,
     or a weights file that cannot be read or does not fit.
     """
-    if not name.startswith("hf-hub:") and not timm.is_model(name):
-        close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.6)
-        hint = f"; close matches: {', '.join(close)}" if close else ""
-        raise PhotoidError(f"unknown timm model {name!r}{hint} (see timm.list_models())")
+    check_model_name(name)
     try:
         model = timm.create_model(
             name, pretrained=pretrained, num_classes=0, global_pool="", in_chans=in_chans
@@ -42,3 +39,12 @@ def create_backbone(
     if weights is not None:
         load_weights(model, weights)
     return model
+
+
+def check_model_name(name: str) -> None:
+    """Raises PhotoidError, listing close matches, unless ``name`` is a timm model or an
+    ``hf-hub:`` name (checked by timm when created)."""
+    if not name.startswith("hf-hub:") and not timm.is_model(name):
+        close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.6)
+        hint = f"; close matches: {', '.join(close)}" if close else ""
+        raise PhotoidError(f"unknown timm model {name!r}{hint} (see timm.list_models())")

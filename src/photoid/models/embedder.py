@@ -79,6 +79,11 @@ class Embedder(nn.Module):
         self.projection = nn.Linear(channels, config.embedding_size, bias=False)
         self.neck = nn.BatchNorm1d(config.embedding_size)
 
+    @property
+    def embedding_size(self) -> int:
+        """D, the length of the output vectors."""
+        return self.config.embedding_size
+
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """images (B, in_chans, H, W) float -> (B, embedding_size) float BN-neck features,
         before L2 normalisation: what the training heads see (margin heads normalise them

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from photoid.catalog.logins import change_password
+from photoid.catalog.logins import LoginThrottled, change_password
 from photoid.catalog.models import User
 from photoid.catalog.sessions import end_sessions
 from photoid.catalog.users import (
@@ -93,18 +93,22 @@ def delete_token(
 
 @router.put("/me/password")
 async def put_own_password(request: Request, body: OwnPasswordIn, who: Viewer) -> EndedOut:
-    """Change your password, giving the current one (wrong ones count as failed logins).
-    Your other browser sessions end; the one making the change, if any, goes on."""
-    ended = await run_cpu(
-        request,
-        change_password,
-        catalog_of(request),
-        who.name,
-        body.old_password,
-        body.new_password,
-        _client(request),
-        who.session_id,
-    )
+    """Change your password, giving the current one (wrong ones count as failed logins: 429
+    with ``Retry-After`` while throttled, like logging in). Your other browser sessions end;
+    the one making the change, if any, goes on."""
+    try:
+        ended = await run_cpu(
+            request,
+            change_password,
+            catalog_of(request),
+            who.name,
+            body.old_password,
+            body.new_password,
+            _client(request),
+            who.session_id,
+        )
+    except LoginThrottled as exc:
+        raise ApiError(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
     return EndedOut(sessions_ended=ended)
 
 

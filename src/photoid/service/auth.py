@@ -8,8 +8,11 @@ PUT, PATCH, DELETE) made with that cookie must carry the CSRF token in the ``csr
 field or the ``X-CSRF-Token`` header. Requests with an API token carry no cookie, so they cannot
 be forged by another site and are exempt.
 
-Who is asking is settled before a route reads its body; the role is checked before the CSRF
-token (which may sit in the body).
+Only upload routes settle who is asking before their body is read (see
+:func:`photoid.service.uploads.encounter_form`); FastAPI reads the JSON or form body of every
+other route before its dependencies run, so those bodies are bounded by the small per-route
+limit (:mod:`photoid.service.limits`) instead. The role is checked before the CSRF token (which
+may sit in the body).
 """
 
 from __future__ import annotations

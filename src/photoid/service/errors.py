@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from photoid.errors import ImageLoadError, PhotoidError
@@ -104,6 +105,14 @@ async def _photoid_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(400, str(exc), "rejected")
 
 
+async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    # a uniqueness clash no library check caught (two clients racing): the client can retry
+    LOG.warning("integrity error answered 409: %s", exc)
+    return error_response(
+        409, "this clashes with a change made at the same moment; reload and try again"
+    )
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     LOG.exception("unexpected error", exc_info=exc)
     return error_response(500, "internal error; the server log has the details", "internal")
@@ -115,4 +124,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PhotoidError, _photoid_error)
+    app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(Exception, _unexpected)

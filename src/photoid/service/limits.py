@@ -5,7 +5,10 @@ is never read).
 
 Upload routes check who is asking before they read their body (see
 :func:`photoid.service.uploads.encounter_form`), so an anonymous client cannot make the service
-read a large body either.
+read a large body either. Other routes' bodies are read before the sender is checked (FastAPI
+parses them before the route's dependencies run), so they are bounded by the small limit alone.
+
+Routes are matched on the path without the ``root_path`` a proxy mounts the service under.
 """
 
 from __future__ import annotations
@@ -24,6 +27,16 @@ def shown_size(size: int) -> str:
         if size >= unit:
             return f"{size / unit:.3g} {name}"
     return f"{size} bytes"
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path as the routes see it: without the ``root_path`` a proxy mounts the
+    service under (uvicorn ``--root-path``), which ``scope["path"]`` starts with."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :] or "/"
+    return path
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        method, path = scope["method"], scope["path"]
+        method, path = scope["method"], route_path(scope)
         allowance = self.routes.get((method, path), self.default)
         refusal = BodyTooLarge(allowance, f"{method} {path}")
         answer = error_response(413, refusal.message, refusal.code, refusal.details)

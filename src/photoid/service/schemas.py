@@ -43,7 +43,10 @@ MAX_FILE_NAME = column_length(Image, "original_name")
 MAX_LABEL = column_length(ApiToken, "label")
 MAX_USER = column_length(User, "name")
 MAX_NOTES = 10_000
-Code = Annotated[str, Field(max_length=MAX_CODE)]
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""Codes, names, labels and other short text: no line breaks or other control characters,
+which the exported metadata.csv (one row per line) could not hold. Notes may span lines."""
+Code = Annotated[str, Field(max_length=MAX_CODE, pattern=ONE_LINE)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -207,7 +210,7 @@ class DecisionIn(BaseModel):
 class MergeIn(BaseModel):
     """Merge individual ``absorb`` into the one in the URL."""
 
-    absorb: str = Field(min_length=1, max_length=MAX_CODE)
+    absorb: str = Field(min_length=1, max_length=MAX_CODE, pattern=ONE_LINE)
 
 
 class SplitIn(BaseModel):
@@ -218,7 +221,7 @@ class SplitIn(BaseModel):
 
 
 class TokenIn(BaseModel):
-    label: str = Field("", max_length=MAX_LABEL)
+    label: str = Field("", max_length=MAX_LABEL, pattern=ONE_LINE)
 
 
 class TokenOut(BaseModel):

@@ -24,7 +24,7 @@ from photoid.data.images import load_image, read_info
 from photoid.errors import ImageLoadError
 from photoid.service.errors import ApiError, invalid
 from photoid.service.offload import run_cpu
-from photoid.service.schemas import MAX_FILE_NAME, MAX_NOTES, MAX_TEXT
+from photoid.service.schemas import MAX_FILE_NAME, MAX_NOTES, MAX_TEXT, ONE_LINE
 from photoid.service.settings import Settings
 
 CHUNK = 1 << 16
@@ -102,7 +102,7 @@ async def checked_uploads(request: Request, files: Sequence[UploadFile]) -> list
     return uploads
 
 
-ShortText = Annotated[str | None, Field(max_length=MAX_TEXT)]
+ShortText = Annotated[str | None, Field(max_length=MAX_TEXT, pattern=ONE_LINE)]
 
 
 class EncounterForm(BaseModel):

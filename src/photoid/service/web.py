@@ -33,7 +33,15 @@ from photoid.service.auth import (
 )
 from photoid.service.errors import ApiError
 from photoid.service.offload import run_blocking, run_cpu
-from photoid.service.schemas import MAX_CODE, MAX_ID, MAX_NOTES, MAX_TEXT, MAX_USER, score_kind
+from photoid.service.schemas import (
+    MAX_CODE,
+    MAX_ID,
+    MAX_NOTES,
+    MAX_TEXT,
+    MAX_USER,
+    ONE_LINE,
+    score_kind,
+)
 from photoid.service.uploads import encounter_form
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -136,8 +144,8 @@ def review_decide(
     encounter_id: EncounterId,
     who: Reviewer,
     verdict: Annotated[str, Form(max_length=16)],
-    individual: Annotated[str | None, Form(max_length=MAX_CODE)] = None,
-    new_code: Annotated[str | None, Form(max_length=MAX_CODE)] = None,
+    individual: Annotated[str | None, Form(max_length=MAX_CODE, pattern=ONE_LINE)] = None,
+    new_code: Annotated[str | None, Form(max_length=MAX_CODE, pattern=ONE_LINE)] = None,
     notes: Annotated[str, Form(max_length=MAX_NOTES)] = "",
 ) -> Response:
     """Record the reviewer's decision, then open the next encounter awaiting review."""
