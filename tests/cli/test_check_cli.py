@@ -102,3 +102,18 @@ def test_missing_folder_is_a_one_line_error_exit_2(tmp_path: Path) -> None:
     result = _run(str(tmp_path / "absent"))
     assert result.exit_code == 2
     assert "no such folder" in result.output
+
+
+def test_a_long_path_is_shown_whole_on_an_80_column_terminal(clean: Path) -> None:
+    name = "img/a_rather_long_folder_name_from_the_field/bad_bbox_outside_the_photo_0042.png"
+    (clean / name).parent.mkdir(parents=True)
+    (clean / name).write_bytes(b"not an image")
+    with (clean / "metadata.csv").open("a", encoding="utf-8") as csv:
+        csv.write(f"{name},B\n")
+    result = CliRunner().invoke(app, ["data", "check", str(clean)], env={"COLUMNS": "80"})
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if "│" in line]
+    assert lines and max(len(line) for line in lines) <= 80
+    # The path column's pieces, top to bottom, give the whole path back (nothing cut off).
+    pieces = [line.split("│")[4].strip() for line in lines if line.count("│") >= 5]
+    assert name in "".join(pieces)

@@ -60,7 +60,14 @@ def check_command(
 def _render(report: CheckReport, console: Console, max_shown: int) -> None:
     """Print the findings grouped by code (at most ``max_shown`` each), then the summary line."""
     if report.findings:
-        table = Table("level", "code", "row", "path", "message", show_lines=False)
+        # The path is what the user needs to find the file: it folds onto more lines on a narrow
+        # terminal instead of being cut short; the message wraps at words.
+        table = Table(show_lines=False)
+        table.add_column("level", no_wrap=True)
+        table.add_column("code", overflow="fold")
+        table.add_column("row", no_wrap=True, justify="right")
+        table.add_column("path", overflow="fold", ratio=1)
+        table.add_column("message", overflow="fold", ratio=2)
         for (_, code), group in groupby(report.findings, key=lambda f: (f.level, f.code)):
             findings = list(group)
             if table.rows:
