@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from photoid.catalog import open_catalog, verify_password
+from photoid.catalog.models import Image
 from photoid.cli.app import app
 from photoid.data.synth import generate
 from photoid.data.table import load_dataset
@@ -51,3 +53,28 @@ def test_users_add_with_option_and_prompt(tmp_path: Path) -> None:
     assert verify_password(catalog, "ana", "s3cret-pw") is not None
     assert verify_password(catalog, "bob", "other-pw") is not None
     catalog.close()
+
+
+def test_history_lists_changes_and_undo_reverses_one(tmp_path: Path) -> None:
+    source = generate(tmp_path / "src", individuals=2, images_per=2, seed=1).parent
+    data = ["--data", str(tmp_path / "data")]
+    runner = CliRunner()
+    assert runner.invoke(app, ["catalog", "import", str(source), *data]).exit_code == 0
+    listed = runner.invoke(app, ["catalog", "history", *data])
+    assert listed.exit_code == 0, listed.output
+    (line,) = listed.output.splitlines()  # one change: the import
+    change = line.split("\t")[0]
+    assert change.startswith("#") and "import" in line
+    undone = runner.invoke(app, ["catalog", "undo", change[1:], "--actor", "ana", *data])
+    assert undone.exit_code == 0, undone.output
+    assert f"Undid change {change}" in undone.output
+    catalog = open_catalog(tmp_path / "data")
+    try:
+        with catalog.session() as session:
+            assert session.scalar(select(func.count()).select_from(Image)) == 0
+    finally:
+        catalog.close()
+    after = runner.invoke(app, ["catalog", "history", *data]).output.splitlines()
+    assert "ana" in after[0] and f"(undone by #{after[0].split(chr(9))[0][1:]})" in after[1]
+    refused = runner.invoke(app, ["catalog", "undo", change[1:], *data])
+    assert refused.exit_code != 0 and "already undone" in refused.output

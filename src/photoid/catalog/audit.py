@@ -138,6 +138,12 @@ def history(catalog: Catalog, limit: int = 50) -> list[AuditEntry]:
         return list(session.scalars(query))
 
 
+def find_change(catalog: Catalog, audit_id: int) -> AuditEntry | None:
+    """Audit entry ``audit_id``, or None."""
+    with catalog.session() as session:
+        return session.get(AuditEntry, audit_id)
+
+
 def undo(catalog: Catalog, audit_id: int, actor: str = "system") -> AuditEntry:
     """Reverse change ``audit_id`` in one transaction and return the new ``undo`` entry.
 

@@ -1,4 +1,4 @@
-"""``photoid catalog import|export`` and ``photoid users ...`` (add, list, password,
+"""``photoid catalog import|history|undo|export`` and ``photoid users ...`` (add, list, password,
 deactivate, activate, end-sessions, tokens, revoke-token): the catalog from the shell."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from photoid.catalog import Catalog
 
 catalog_app = typer.Typer(
-    help="The catalog database: import and export datasets.", no_args_is_help=True
+    help="The catalog database: import and export datasets, list and undo changes.",
+    no_args_is_help=True,
 )
 users_app = typer.Typer(
     help="Users of the catalog service: roles, passwords, sessions and API tokens.",
@@ -59,6 +60,41 @@ def import_command(
         f"Imported {summary.images} images, {summary.individuals} individuals and "
         f"{summary.encounters} encounters into {data} (undo with change #{summary.audit_id})"
     )
+
+
+@catalog_app.command("history")
+def history_command(
+    limit: Annotated[int, typer.Option(min=1, help="How many changes, newest first.")] = 20,
+    data: DataOption = Path("photoid-data"),
+    url: UrlOption = None,
+) -> None:
+    """The latest changes (id, time, who, what), newest first: the ids `undo` takes."""
+    from photoid.catalog import history, open_catalog
+
+    with closing(open_catalog(data, url)) as catalog:
+        entries = history(catalog, limit)
+    for entry in entries:
+        state = f" (undone by #{entry.undone_by_id})" if entry.undone_by_id else ""
+        typer.echo(f"#{entry.id}\t{entry.at:%Y-%m-%d %H:%M}\t{entry.actor}\t{entry.summary}{state}")
+
+
+@catalog_app.command("undo")
+def undo_command(
+    change: Annotated[
+        int, typer.Argument(min=1, help="The change's id (`photoid catalog history`).")
+    ],
+    actor: Annotated[str, typer.Option(help="Who undoes it, for the audit trail.")] = "cli",
+    data: DataOption = Path("photoid-data"),
+    url: UrlOption = None,
+) -> None:
+    """Undo one change (a decision, merge, split, import...); the undo is a change itself."""
+    from photoid.catalog import open_catalog, undo
+    from photoid.catalog.matching import enqueue_sync
+
+    with closing(open_catalog(data, url)) as catalog:
+        reverse = undo(catalog, change, actor=actor)
+        enqueue_sync(catalog)
+    typer.echo(f"Undid change #{change} as change #{reverse.id}")
 
 
 @catalog_app.command("export")

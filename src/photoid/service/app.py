@@ -23,7 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from photoid.catalog import open_catalog
 from photoid.catalog.calibration import GalleryCalibration
 from photoid.catalog.sessions import LIFETIME
-from photoid.service import accounts, api, images, web
+from photoid.service import accounts, api, changes, images, web
 from photoid.service.auth import LoginRequired
 from photoid.service.errors import install_error_handlers
 from photoid.service.headers import SecurityHeaders, docs_policy
@@ -125,6 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(LoginRequired, _to_login)
     app.include_router(api.router)
     app.include_router(accounts.router)
+    app.include_router(changes.router)
     app.include_router(images.router)
     app.include_router(web.router)
     _add_docs(app)
