@@ -150,6 +150,35 @@ def jobs_by_kind(data_dir: Path, url: str | None) -> dict[str, int]:
         catalog.close()
 
 
+def match_seconds(data_dir: Path, url: str | None) -> dict[str, float]:
+    """Finished match jobs: p50 and p95 seconds queued (created -> started) and running
+    (started -> finished), the time a reviewer waits for an upload's candidates."""
+    from sqlalchemy import select
+
+    from photoid.catalog import open_catalog
+    from photoid.catalog.models import Job
+
+    catalog = open_catalog(data_dir, url)
+    try:
+        query = select(Job.created_at, Job.started_at, Job.finished_at).where(
+            Job.kind == "match", Job.status == "done"
+        )
+        with catalog.session() as session:
+            rows = [r for r in session.execute(query) if r[1] is not None and r[2] is not None]
+    finally:
+        catalog.close()
+    if not rows:
+        return {}
+    queued = np.array([(started - created).total_seconds() for created, started, _ in rows])
+    running = np.array([(finished - started).total_seconds() for _, started, finished in rows])
+    return {
+        "queued p50": float(np.percentile(queued, 50)),
+        "queued p95": float(np.percentile(queued, 95)),
+        "running p50": float(np.percentile(running, 50)),
+        "running p95": float(np.percentile(running, 95)),
+    }
+
+
 def fault_row(backend: str, burst: Burst, takeover: Takeover, jobs: dict[str, int]) -> str:
     """One row of :data:`FAULT_HEADER`'s table."""
     p50, top = (np.percentile(burst.ms, 50), max(burst.ms)) if burst.ms else (np.nan, np.nan)

@@ -49,6 +49,7 @@ from catalog_faults import (
     faulty,
     jobs_by_kind,
     kill_a_worker,
+    match_seconds,
     new_individual_burst,
 )
 
@@ -105,6 +106,7 @@ class LoadResult:
     burst: Burst
     takeover: Takeover
     jobs: dict[str, int]
+    waits: dict[str, float]  # match jobs: seconds queued and running, p50 and p95
 
 
 def prepare(work: Path, url: str | None, individuals: int, photos: int, size: int) -> list[bytes]:
@@ -260,7 +262,8 @@ def _load(work: Path, url: str | None, backend: str, args: argparse.Namespace) -
         takeover = kill_a_worker(work / "data", url, encounter, args.lease)
     stored = count_decisions(work, url)
     jobs = jobs_by_kind(work / "data", url)
-    return LoadResult(backend, args.clients, elapsed, tally, stored, burst, takeover, jobs)
+    waits = match_seconds(work / "data", url)
+    return LoadResult(backend, args.clients, elapsed, tally, stored, burst, takeover, jobs, waits)
 
 
 def _stats(ms: list[float], elapsed_s: float) -> str:
@@ -332,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         for sample in r.tally.samples:
             print(f"{r.backend} error: {sample}")
         print(f"{r.backend} jobs left: {dict(sorted(r.jobs.items()))}")
+        shown = ", ".join(f"{name} {value:.1f}" for name, value in r.waits.items())
+        print(f"{r.backend} match jobs, seconds: {shown}")
     return 1 if any(_faulty(r) for r in results) else 0
 
 

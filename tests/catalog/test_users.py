@@ -79,6 +79,26 @@ def test_token_is_stored_as_its_hash_and_can_be_revoked(catalog: Catalog) -> Non
         create_token(catalog, "bob")
 
 
+def test_a_token_s_last_use_is_written_at_most_once_a_minute(catalog: Catalog) -> None:
+    add_user(catalog, "ana", "viewer", "12345678")
+    token = create_token(catalog, "ana")
+
+    def last_used() -> datetime | None:
+        with catalog.session() as session:
+            return session.scalars(select(ApiToken.last_used_at)).one()
+
+    verify_token(catalog, token)
+    first = last_used()
+    assert first is not None
+    verify_token(catalog, token)  # moments later: no write (the API's every call does this)
+    assert last_used() == first
+    with catalog.session() as session:  # a minute ago: the next use writes again
+        session.scalars(select(ApiToken)).one().last_used_at = first - timedelta(minutes=1)
+    verify_token(catalog, token)
+    later = last_used()
+    assert later is not None and later >= first
+
+
 def test_an_inactive_user_is_refused(catalog: Catalog) -> None:
     add_user(catalog, "ana", "viewer", "12345678")
     token = create_token(catalog, "ana")

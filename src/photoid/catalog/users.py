@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from photoid.catalog.db import Catalog
 from photoid.catalog.models import ROLES, ApiToken, User, utcnow
-from photoid.catalog.sessions import ending_sessions, rows_changed, token_hash
+from photoid.catalog.sessions import SEEN_EVERY, ending_sessions, rows_changed, token_hash
 from photoid.errors import PhotoidError
 
 TOKEN_PREFIX = "pid_"
@@ -170,7 +170,11 @@ def verify_token(catalog: Catalog, token: str) -> User | None:
         user = session.get(User, row.user_id)
         if user is None or not user.active:
             return None
-        row.last_used_at = utcnow()
+        # Written at most once a minute: a write per request would queue every API call (and
+        # the matching worker's job claims) behind SQLite's one writer.
+        now = utcnow()
+        if row.last_used_at is None or now - row.last_used_at >= SEEN_EVERY:
+            row.last_used_at = now
         return user
 
 
