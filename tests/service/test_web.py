@@ -186,3 +186,22 @@ def test_after_a_decision_the_next_waiting_encounter_opens(service: Service) -> 
             follow_redirects=False,
         )
         assert answer.headers["location"] == f"/review/{following}"
+
+
+def test_a_decided_page_marks_the_chosen_candidate_not_the_first(service: Service) -> None:
+    seed_individual(service.catalog, "ID-A", 1)
+    seed_individual(service.catalog, "ID-B", 2)
+    csrf = _upload_query(service)
+    record_candidates(service.catalog, 3, "local", [("ID-A", 0.9), ("ID-B", 0.1)])
+    waiting = service.client.get("/review/3").text
+    assert "chosen" not in waiting.split('class="candidate-list"')[1]
+    assert 'value="ID-A" data-key="1" checked' in waiting  # undecided: the best one is ready
+    service.client.post(
+        "/review/3", data={"csrf_token": csrf, "verdict": "same", "individual": "ID-B"}
+    )
+    page = service.client.get("/review/3").text
+    assert '<li class="candidate chosen" data-code="ID-B">' in page
+    assert '<li class="candidate" data-code="ID-A">' in page
+    assert 'value="ID-B" data-key="2" checked' in page
+    assert 'value="ID-A" data-key="1" checked' not in page
+    assert page.count('class="decided"') == 1
