@@ -205,3 +205,22 @@ def test_a_decided_page_marks_the_chosen_candidate_not_the_first(service: Servic
     assert 'value="ID-B" data-key="2" checked' in page
     assert 'value="ID-A" data-key="1" checked' not in page
     assert page.count('class="decided"') == 1
+
+
+def test_the_queue_shows_a_thumbnail_of_each_encounter(service: Service) -> None:
+    csrf = service.login("reviewer")
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (640, 320), (30, 90, 40)).save(buffer, format="PNG")  # a few hundred bytes
+    big = buffer.getvalue()
+    sent = service.client.post(
+        "/upload", data={"csrf_token": csrf}, files=[("photos", ("big.png", big, "image/png"))]
+    )
+    assert sent.status_code in (200, 303), sent.text
+    queue = service.client.get("/review").text
+    assert '<img class="thumb" loading="lazy" src="/api/v1/images/1/thumbnail.jpg"' in queue
+    thumb = service.client.get("/api/v1/images/1/thumbnail.jpg")
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert PILImage.open(io.BytesIO(thumb.content)).size == (160, 80)  # 640x320 -> 160 wide
+    assert service.client.get("/api/v1/images/99/thumbnail.jpg").status_code == 404
+    service.client.cookies.clear()
+    assert service.client.get("/api/v1/images/1/thumbnail.jpg").status_code == 401

@@ -4,11 +4,15 @@ every answer holding catalog data they are not cached (:mod:`photoid.service.hea
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
+from PIL import Image as PILImage
+from PIL import ImageOps
 
 from photoid.catalog.models import Image
 from photoid.catalog.storage import EXTENSIONS
@@ -44,6 +48,29 @@ def get_image(request: Request, image_id: RowId, _who: Viewer) -> FileResponse:
         catalog_of(request).store.path(image.file),
         media_type=MEDIA_TYPES.get(image.format, "application/octet-stream"),
     )
+
+
+THUMBNAIL_SIDE = 160
+"""Longest side, px, of the thumbnails in lists (the review queue)."""
+
+
+def thumbnail_jpeg(path: Path, side: int = THUMBNAIL_SIDE) -> bytes:
+    """The photo at ``path`` shrunk to at most ``side`` px on its longest side, as JPEG bytes
+    (EXIF orientation applied, so it shows as the full photo does)."""
+    with PILImage.open(path) as opened:
+        picture = ImageOps.exif_transpose(opened).convert("RGB")
+    picture.thumbnail((side, side))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+@router.get("/{image_id:int}/thumbnail.jpg")
+async def get_thumbnail(request: Request, image_id: RowId, _who: Viewer) -> Response:
+    """The photo at most 160 px on its longest side, as JPEG (drawn in the app's CPU pool)."""
+    image = await run_blocking(image_or_404, request, image_id)
+    path = catalog_of(request).store.path(image.file)
+    return Response(await run_cpu(request, thumbnail_jpeg, path), media_type="image/jpeg")
 
 
 @router.get("/{query_id:int}/matches/{candidate_id:int}.png")

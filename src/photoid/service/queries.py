@@ -122,6 +122,20 @@ def list_encounters(
     return _paged(catalog, query, limit, offset)
 
 
+def first_images(catalog: Catalog, encounter_ids: list[int]) -> dict[int, int]:
+    """The first photo (lowest image id) of each of these encounters: encounter id -> image
+    id (an encounter without photos is absent)."""
+    if not encounter_ids:
+        return {}
+    query = (
+        select(Image.encounter_id, func.min(Image.id))
+        .where(Image.encounter_id.in_(encounter_ids))
+        .group_by(Image.encounter_id)
+    )
+    with catalog.session() as session:
+        return {int(encounter): int(image) for encounter, image in session.execute(query)}
+
+
 def next_awaiting(catalog: Catalog, after: int) -> int | None:
     """The id of the encounter to review after encounter ``after``: the next one awaiting
     review, wrapping round to the oldest; never ``after`` itself (None when no other waits)."""

@@ -126,7 +126,8 @@ def queue(
     """Encounters awaiting review, oldest first; ``done`` names the one just decided."""
     page = queries.list_encounters(catalog_of(request), "awaiting", PAGE_SIZE, offset)
     decided = queries.encounter_view(catalog_of(request), done, top=0) if done else None
-    return render(request, "queue.html", who, page=page, decided=decided)
+    thumbnails = queries.first_images(catalog_of(request), [e.id for e in page.items])
+    return render(request, "queue.html", who, page=page, decided=decided, thumbnails=thumbnails)
 
 
 @router.get("/review/{encounter_id:int}")
