@@ -141,7 +141,9 @@ def test_calibrated_candidates_replace_the_raw_ones_on_the_page(service: Service
     page = service.client.get("/review/3").text
     assert page.index("ID-A") < page.index("ID-B")
     assert page.count("calibrated probability") == 2 and "raw score" not in page
-    assert "0.830" in page and "0.120" in page
+    assert "83% · very likely</strong> this individual" in page
+    assert "12% · unlikely</strong> this individual" in page
+    assert 'title="0.830"' in page  # the exact value on hover
     assert "41.500" not in page and "7.250" not in page
 
 

@@ -55,6 +55,24 @@ def score_kind(engine: str) -> ScoreKind:
     return "calibrated probability" if engine.endswith("calibrated") else "raw score"
 
 
+CHANCE_WORDS: tuple[tuple[float, str], ...] = (
+    (0.95, "almost certainly"),
+    (0.75, "very likely"),
+    (0.5, "likely"),
+    (0.25, "possibly"),
+    (0.05, "unlikely"),
+    (0.0, "very unlikely"),
+)
+"""The words for a calibrated probability that a candidate is the individual: the first whose
+lower bound it reaches."""
+
+
+def chance_in_words(probability: float) -> str:
+    """``0.83`` -> ``"83% · very likely"``: a calibrated probability as a reviewer reads it."""
+    words = next(text for bound, text in CHANCE_WORDS if probability >= bound)
+    return f"{probability:.0%} · {words}"
+
+
 class PageOut(BaseModel, Generic[T]):
     """A page of a list: ``total`` items in all, these from ``offset`` (at most ``limit``)."""
 

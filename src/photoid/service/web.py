@@ -40,6 +40,7 @@ from photoid.service.schemas import (
     MAX_TEXT,
     MAX_USER,
     ONE_LINE,
+    chance_in_words,
     score_kind,
 )
 from photoid.service.uploads import encounter_form
@@ -58,7 +59,9 @@ def render(
     request: Request, template: str, who: Principal | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
     """A page with the user, their CSRF token and the role helpers every template uses."""
-    context.update(user=who, csrf=csrf_token(request), score_kind=score_kind)
+    context.update(
+        user=who, csrf=csrf_token(request), score_kind=score_kind, in_words=chance_in_words
+    )
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
