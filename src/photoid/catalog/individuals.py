@@ -2,7 +2,7 @@
 
 Automatic codes (``ID-0001``, ...) are one past the highest, so two transactions adding an
 individual at once must not both read the same highest code: the row is first inserted under a
-placeholder code, then the code is read and written under a lock held until commit (SQLite's
+provisional unique code, then the code is read and written under a lock held until commit (SQLite's
 writer lock, which that insert took; on PostgreSQL a transaction-level advisory lock), in a
 savepoint, so that a clash with a code the lock does not cover (one typed by a person at the
 same moment) is retried with the next code.
@@ -81,8 +81,8 @@ def _create_numbered(
     """Add an individual with the next automatic code, safely under concurrent transactions."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CODE_LOCK})
-    placeholder = f"pending-{uuid.uuid4().hex}"
-    individual = Individual(code=placeholder, name=name, species=species, notes=notes)
+    provisional = f"pending-{uuid.uuid4().hex}"  # unique until the real code replaces it below
+    individual = Individual(code=provisional, name=name, species=species, notes=notes)
     changes.add(individual)  # on SQLite this insert begins the transaction and takes the lock
     for _ in range(_CODE_TRIES):
         code = next_code(session)

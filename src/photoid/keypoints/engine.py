@@ -124,13 +124,15 @@ class KeypointEngine:
             scenery.extend([None] * len(paths))
             return
         local = extract_many(paths, boxes, self.retrieval.config, self.retrieval.cache)
+        rows_of: dict[str, list[int]] = {}
+        for r, name in enumerate(self.identities):
+            rows_of.setdefault(name, []).append(r)
         for row, found in enumerate(local, start=start):
             learned = self._features[row]
             if found.features is None or len(learned) == 0:
                 scenery.append(None)
                 continue
-            own = self.identities[row]
-            same = [r for r, name in enumerate(self.identities) if name == own]
+            same = rows_of[self.identities[row]]
             retrieved, _, allowed = self.retrieval.score_images(
                 found.features, self.viewpoints[row], same
             )

@@ -62,11 +62,7 @@ def background_weights(
 ) -> np.ndarray:
     """``(query_size,)`` float32 weight of each query keypoint: 1 / the number of distinct
     identities whose accepted photos hold it as an inlier (1 where none does)."""
-    owners: list[set[str]] = [set() for _ in range(query_size)]
-    for result, identity in zip(verified, identities, strict=True):
-        if result.rejected is None:
-            for q in result.pairs.query_index.tolist():
-                owners[q].add(identity)
+    owners = _verifying_identities(verified, identities, query_size)
     return np.asarray([1.0 / max(1, len(o)) for o in owners], np.float32)
 
 
@@ -77,13 +73,22 @@ def scenery_weights(
     gallery photos of OTHER individuals: ``(1 + m) ** -power`` where ``m`` is the number of
     those individuals whose accepted photos hold the keypoint as an inlier. An animal's
     markings belong to it alone; what several individuals' photos share is their scenery."""
+    owners = _verifying_identities(verified, identities, size)
+    shared = np.asarray([len(o) for o in owners], np.float64)
+    return np.power(1.0 + shared, -power).astype(np.float32)
+
+
+def _verifying_identities(
+    verified: Sequence[Verified], identities: Sequence[str], size: int
+) -> list[set[str]]:
+    """For each of the asking photo's ``size`` keypoints, the identities whose accepted photos
+    hold it as an inlier."""
     owners: list[set[str]] = [set() for _ in range(size)]
     for result, identity in zip(verified, identities, strict=True):
         if result.rejected is None:
             for q in result.pairs.query_index.tolist():
                 owners[q].add(identity)
-    shared = np.asarray([len(o) for o in owners], np.float64)
-    return np.power(1.0 + shared, -power).astype(np.float32)
+    return owners
 
 
 def photo_scores(
