@@ -23,7 +23,10 @@ JPEG, with a bbox per photo) is written once under --work. Per model (``pretrain
    decodes them with nvjpeg, crops, resizes and applies the heavy policy on the device);
 6. photoid CPU data path (``decode: cpu``): the same, decoded and augmented in the workers;
 7. embedding: the embedder in eval mode under bf16 autocast, no TTA, on tensors on the device
-   and on JPEG files through the GPU data path (``none`` policy).
+   and on JPEG files through the GPU data path (``none`` policy);
+8. gallery embedding with a pretrained-size model (``--pretrained``, default a ViT-L at 384
+   px, random weights from a local file) through photoid's inference path, mixed precision and
+   fp32, checked against fp32 on the CPU (benchmarks/pretrained_throughput.py).
 
 Timing runs from the end of warm-up step ``--warmup`` to the end of the last step, with the
 device synchronised at both ends. The bars: GPU data path >= 0.90 x photoid step, and
@@ -128,6 +131,14 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--work", type=Path, default=Path("/tmp/photoid-gpu-throughput"))
+    parser.add_argument(
+        "--pretrained",
+        default="vit_large_patch16_384",
+        help="also embed a gallery with this pretrained-size timm model at 384 px "
+        "(benchmarks/pretrained_throughput.py); 'none' to skip",
+    )
+    parser.add_argument("--pretrained-size", type=int, default=384, help="its input side, px")
+    parser.add_argument("--pretrained-photos", type=int, default=512, help="gallery photos")
     args = parser.parse_args()
     if args.batch % K or args.warmup < 1 or args.steps < 1:
         parser.error(f"--batch must be a multiple of {K}; --warmup and --steps at least 1")
@@ -160,6 +171,13 @@ def main() -> None:
             *(rate(row[k]) for k in ("embed_tensors", "embed_files")),
         ]
         print("| " + " | ".join(cells) + " |")
+    if args.pretrained != "none":
+        from pretrained_throughput import measure, photos
+
+        paths = photos(args.work, args.pretrained_photos, args.photo_size)
+        size, check = args.pretrained_size, min(16, len(paths))
+        embedded = measure(args.pretrained, size, str(device), 64, paths, check, args.work)
+        print(f"\nGallery embedding with a pretrained-size model: {json.dumps(embedded)}")
     if bench.failed:
         sys.exit(f"\nFailed (tracebacks above): {', '.join(bench.failed)}")
 

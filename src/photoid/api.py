@@ -47,7 +47,8 @@ def fit(
 
     The gallery is every labelled row, or the ``train``/``gallery`` rows of ``split_column``
     (its ``val`` rows then fit the new-individual decision). ``local`` needs no trained
-    weights; ``deep`` needs ``options=EngineOptions(models=(checkpoint,))``.
+    weights; ``deep`` needs ``options=EngineOptions(models=(checkpoint,))``; networks run on
+    ``options.device`` (``auto``: a CUDA GPU when there is one).
     """
     options = options or EngineOptions()
     if method == "deep" and not options.models:
@@ -61,10 +62,11 @@ def fit(
     return engine
 
 
-def load_engine(path: PathLike) -> Engine:
-    """The fitted engine saved in folder ``path`` (by :func:`fit` or ``photoid fit``). Loading
-    unpickles it: load only folders you or your team wrote."""
-    return _load_engine(Path(path))
+def load_engine(path: PathLike, device: str = "auto") -> Engine:
+    """The fitted engine saved in folder ``path`` (by :func:`fit` or ``photoid fit``), its
+    networks on ``device`` (``auto``: a CUDA GPU when there is one, ``cpu``, ``cuda:N``).
+    Loading unpickles it: load only folders you or your team wrote."""
+    return _load_engine(Path(path), device)
 
 
 def identify_photos(

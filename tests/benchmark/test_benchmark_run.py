@@ -169,3 +169,41 @@ def test_fused_with_keypoints_turns_the_learned_engine_on(
             run_dataset(tiny, work, BenchmarkOptions(methods=methods, synthetic=TINY))
         method, options = seen[-1]
         assert method == "fused" and options.fused.keypoints is expected
+
+
+def test_pretrained_runs_zero_shot_with_its_model_named(
+    work: Path, tiny: BenchmarkDataset, tmp_path: Path
+) -> None:
+    import timm
+    import torch
+    from safetensors.torch import save_file
+
+    from photoid.benchmark.run import run_benchmark
+    from photoid.engines.pretrained_config import PretrainedConfig
+
+    with pytest.raises(PhotoidError, match=r"--methods pretrained needs a model"):
+        run_benchmark([], work, BenchmarkOptions(methods=("pretrained",)))
+    torch.manual_seed(0)
+    model = timm.create_model("test_resnet", pretrained=False, num_classes=0)
+    save_file(dict(model.state_dict()), str(tmp_path / "tiny.safetensors"))
+    given = ("pretrained.model=test_resnet", f"pretrained.weights={tmp_path}/tiny.safetensors")
+    options = BenchmarkOptions(
+        methods=("pretrained",),
+        synthetic=TINY,
+        pretrained=PretrainedConfig(
+            model="test_resnet", weights=str(tmp_path / "tiny.safetensors"), image_size=32
+        ),
+        pretrained_settings=given,
+        device="cpu",
+    )
+    records = run_dataset(tiny, work, options)
+    assert [(r.method, r.split) for r in records] == [
+        ("pretrained", records[0].split),
+        ("pretrained", records[1].split),
+    ]
+    assert records[0].settings == ("model=test_resnet", "weights=tiny.safetensors")
+    assert all(0.0 <= r.summary["top1"] <= 1.0 and r.summary["queries"] > 0 for r in records)
+    assert command_line([], options).endswith(
+        "--methods pretrained --set pretrained.model=test_resnet "
+        f"--set pretrained.weights={tmp_path}/tiny.safetensors"
+    )

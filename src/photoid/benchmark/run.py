@@ -19,9 +19,9 @@ import re
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from photoid.benchmark.machine import describe
 from photoid.benchmark.records import BenchmarkReport, RunRecord
@@ -37,6 +37,7 @@ from photoid.data.selection import GALLERY_VALUES
 from photoid.data.table import Dataset
 from photoid.demo import DemoSettings
 from photoid.engines.base import EngineOptions
+from photoid.engines.pretrained_config import PretrainedConfig
 from photoid.errors import PhotoidError
 from photoid.evaluation.engine_run import evaluate
 from photoid.fusion.config import FusedConfig
@@ -46,10 +47,13 @@ from photoid.train.config import resolve_config
 from photoid.train.fit import fit
 from photoid.train.recipes import FROM_SCRATCH, recipe_for
 
-Method = Literal["local", "keypoints", "deep", "fused", "fused+keypoints", "fused+deep"]
+Method = Literal[
+    "local", "keypoints", "pretrained", "deep", "fused", "fused+keypoints", "fused+deep"
+]
 METHODS: tuple[Method, ...] = (
     "local",
     "keypoints",
+    "pretrained",
     "deep",
     "fused",
     "fused+keypoints",
@@ -64,12 +68,28 @@ class BenchmarkOptions:
     """``methods`` to run (always in the order of :data:`METHODS`); ``train_minutes``: the deep
     engine's wall-time budget per dataset and split; ``train_settings``: ``key=value`` training
     settings applied after the recipe; ``synthetic``: size and seed of the ``synthetic``
-    dataset."""
+    dataset; ``pretrained``: the model of the ``pretrained`` method (``pretrained_settings``:
+    its ``--set pretrained.KEY=VALUE`` texts, for the command line); ``device``,
+    ``precision``: where and how networks run (:mod:`photoid.devices`)."""
 
     methods: tuple[Method, ...] = DEFAULT_METHODS
     train_minutes: float = 5.0
     train_settings: tuple[str, ...] = ()
     synthetic: DemoSettings = field(default_factory=DemoSettings)
+    pretrained: PretrainedConfig = field(default_factory=PretrainedConfig)
+    pretrained_settings: tuple[str, ...] = ()
+    device: str = "auto"
+    precision: str = "auto"
+
+    def engine(self, **chosen: Any) -> EngineOptions:
+        """Engine options with this benchmark's device and precision."""
+        keypoints = chosen.pop("keypoints", KeypointConfig())
+        return EngineOptions(
+            keypoints=keypoints.with_overrides(device=self.device),
+            device=self.device,
+            precision=self.precision,
+            **chosen,
+        )
 
 
 def parse_methods(text: str) -> tuple[Method, ...]:
@@ -92,7 +112,7 @@ def command_line(arguments: Sequence[str], options: BenchmarkOptions) -> str:
     words = ["photoid", "benchmark", *arguments, "--methods", ",".join(options.methods)]
     if "deep" in options.methods:
         words += ["--train-minutes", f"{options.train_minutes:g}"]
-    for setting in options.train_settings:
+    for setting in (*options.train_settings, *options.pretrained_settings):
         words += ["--set", setting]
     return shlex.join(words)
 
@@ -110,6 +130,11 @@ def run_benchmark(
     ``work``: folder for the synthetic data, the feature cache and the training runs.
     ``on_result`` is called with each record as its run finishes."""
     options = options or BenchmarkOptions()
+    if "pretrained" in options.methods and not options.pretrained.model:
+        raise PhotoidError(
+            "--methods pretrained needs a model: --set pretrained.model=NAME (a timm name) and, "
+            "offline, --set pretrained.weights=FILE"
+        )
     work.mkdir(parents=True, exist_ok=True)
     names = list(arguments) or [SYNTHETIC]
     records: list[RunRecord] = []
@@ -143,15 +168,18 @@ def run_dataset(
             label = f"{data.name} · {split.label} · {method}"
             staged = _prefixed(progress, label)
             if method == "local":
-                record = _local(data.name, split, work, staged)
+                record = _local(data.name, split, work, options, staged)
             elif method == "keypoints":
-                record = _keypoints(data.name, split, work, staged)
+                record = _keypoints(data.name, split, work, options, staged)
+            elif method == "pretrained":
+                record = _pretrained(data.name, split, options, staged)
             elif method == "deep":
                 record, checkpoint = _deep(data.name, split, calibrated, work, options, staged)
             elif method in ("fused", "fused+keypoints"):
-                record = _fused(data.name, split, work, None, staged, method == "fused+keypoints")
+                keypoints = method == "fused+keypoints"
+                record = _fused(data.name, split, work, None, options, staged, keypoints)
             else:
-                record = _fused(data.name, calibrated, work, checkpoint, staged)
+                record = _fused(data.name, calibrated, work, checkpoint, options, staged)
             records.append(record)
             if on_result is not None:
                 on_result(record)
@@ -159,23 +187,46 @@ def run_dataset(
 
 
 def _local(
-    name: str, split: BenchmarkSplit, work: Path, progress: StageProgress | None
+    name: str,
+    split: BenchmarkSplit,
+    work: Path,
+    chosen: BenchmarkOptions,
+    progress: StageProgress | None,
 ) -> RunRecord:
     config, changed = local_settings(name)
-    options = EngineOptions(local=config, cache_dir=work / "cache")
+    options = chosen.engine(local=config, cache_dir=work / "cache")
     result = evaluate(split.dataset, split.column, "local", options, progress=progress)
     return RunRecord(name, split.label, "local", result.summary(), changed)
 
 
 def _keypoints(
-    name: str, split: BenchmarkSplit, work: Path, progress: StageProgress | None
+    name: str,
+    split: BenchmarkSplit,
+    work: Path,
+    chosen: BenchmarkOptions,
+    progress: StageProgress | None,
 ) -> RunRecord:
     """Learned keypoints over the local engine's short list, cropping as the local engine."""
     config, changed = local_settings(name)
     keypoints = KeypointConfig(use_bbox=config.use_bbox)
-    options = EngineOptions(local=config, keypoints=keypoints, cache_dir=work / "cache")
+    options = chosen.engine(local=config, keypoints=keypoints, cache_dir=work / "cache")
     result = evaluate(split.dataset, split.column, "keypoints", options, progress=progress)
     return RunRecord(name, split.label, "keypoints", result.summary(), changed)
+
+
+def _pretrained(
+    name: str, split: BenchmarkSplit, chosen: BenchmarkOptions, progress: StageProgress | None
+) -> RunRecord:
+    """The pretrained embedder used as it is (zero-shot), cropping as the local engine."""
+    config, changed = local_settings(name)
+    given = chosen.pretrained
+    device = given.device if given.device != "auto" else chosen.device
+    model = replace(given, use_bbox=given.use_bbox and config.use_bbox, device=device)
+    options = chosen.engine(local=config, pretrained=model)
+    result = evaluate(split.dataset, split.column, "pretrained", options, progress=progress)
+    weights = (f"weights={Path(model.weights).name}",) if model.weights else ()
+    described = (f"model={model.model}", *weights)
+    return RunRecord(name, split.label, "pretrained", result.summary(), (*changed, *described))
 
 
 def _deep(
@@ -203,7 +254,7 @@ def _deep(
     seconds = time.perf_counter() - started
     if progress is not None:
         progress(f"train ({options.train_minutes:g} min at most)", 1, 1)
-    engine = EngineOptions(models=(trained.last_checkpoint,))
+    engine = options.engine(models=(trained.last_checkpoint,))
     result = evaluate(split.dataset, split.column, "deep", engine, progress=progress)
     changed = tuple(settings[len(FROM_SCRATCH) :])
     record = RunRecord(
@@ -217,6 +268,7 @@ def _fused(
     split: BenchmarkSplit,
     work: Path,
     checkpoint: Path | None,
+    chosen: BenchmarkOptions,
     progress: StageProgress | None,
     keypoints: bool = False,
 ) -> RunRecord:
@@ -225,7 +277,7 @@ def _fused(
     engine."""
     config, changed = local_settings(name)
     models = () if checkpoint is None else (checkpoint,)
-    options = EngineOptions(
+    options = chosen.engine(
         local=config,
         keypoints=KeypointConfig(use_bbox=config.use_bbox),
         fused=FusedConfig(keypoints=keypoints),

@@ -26,7 +26,7 @@ import logging
 import pickle
 import threading
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -134,13 +134,15 @@ class CatalogGallery:
         config: LocalConfig | None = None,
         cache_dir: Path | None = None,
         wide: int = WIDE,
+        device: str = "auto",
     ) -> CatalogGallery:
         """The gallery saved in ``folder`` when it was saved by this format with these settings
         (deep engine when ``checkpoint`` is given, else local), else an empty one (why is
         logged and kept in :attr:`rebuild_reason`); either way saved into ``folder`` after every
-        sync that adds images. Not synced yet: :meth:`sync` adds the images attached since."""
+        sync that adds images. Not synced yet: :meth:`sync` adds the images attached since.
+        A deep engine's embedder runs on ``device`` (``auto``: a CUDA GPU when there is one)."""
         method = "local" if checkpoint is None else "deep"
-        options = _options(checkpoint, config, cache_dir, wide)
+        options = replace(_options(checkpoint, config, cache_dir, wide), device=device)
         try:
             saved = load_gallery(folder, gallery_settings(method, options, wide))
         except PhotoidError as error:
@@ -149,7 +151,8 @@ class CatalogGallery:
             level = logging.WARNING if (folder / MANIFEST).exists() else logging.INFO
             log.log(level, "building the %s gallery anew: %s", method, error)
         else:
-            gallery = cls(method, options, wide=wide, engine=saved.engine)
+            engine = saved.engine.use_device(device, options.precision)
+            gallery = cls(method, options, wide=wide, engine=engine)
             gallery._indexed = dict(saved.indexed)
             gallery.restored = True
             log.info(

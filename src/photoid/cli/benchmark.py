@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.progress import stage_progress
+from photoid.cli.options import DeviceOption, PrecisionOption
+from photoid.cli.progress import QuietOption, stage_progress
 
 if TYPE_CHECKING:
     from photoid.benchmark import RunRecord
@@ -32,8 +33,9 @@ def benchmark(
         str,
         typer.Option(
             help="Engines to run, comma-separated: local, keypoints (learned keypoints; slow "
-            "without a GPU), deep, fused, fused+keypoints (the fused engine with learned "
-            "keypoints as one more input), fused+deep."
+            "without a GPU), pretrained (a timm model used as it is: --set "
+            "pretrained.model=NAME --set pretrained.weights=FILE), deep, fused, fused+keypoints "
+            "(the fused engine with learned keypoints as one more input), fused+deep."
         ),
     ] = "local,deep,fused,fused+deep",
     train_minutes: Annotated[
@@ -41,7 +43,12 @@ def benchmark(
     ] = 5.0,
     settings: Annotated[
         list[str] | None,
-        typer.Option("--set", help="deep: training setting KEY=VALUE after the recipe."),
+        typer.Option(
+            "--set",
+            help="deep: training setting KEY=VALUE after the recipe; pretrained.KEY=VALUE: the "
+            "pretrained method's model (pretrained.model, pretrained.weights, "
+            "pretrained.image_size, pretrained.mean, pretrained.std, ...).",
+        ),
     ] = None,
     work: Annotated[
         Path | None,
@@ -58,6 +65,9 @@ def benchmark(
             "'<!-- photoid benchmark: end -->' of this file with the markdown."
         ),
     ] = None,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+    quiet: QuietOption = False,
 ) -> None:
     """Run each engine on each dataset's own split and on an open-set split (20% of the
     individuals never in the gallery); print each run's JSON as it finishes, then the table."""
@@ -70,13 +80,22 @@ def benchmark(
         run_benchmark,
         write_atomic,
     )
+    from photoid.cli.options import pretrained_config
+    from photoid.devices import check_device_name, check_precision
+    from photoid.engines.pretrained_config import PREFIX
 
     if docs is not None:
         check_markers(docs)
+    given = [s.strip() for s in settings or []]
+    pretrained = [s for s in given if s.startswith(PREFIX)]
     options = BenchmarkOptions(
         methods=parse_methods(methods),
         train_minutes=train_minutes,
-        train_settings=tuple(settings or ()),
+        train_settings=tuple(s for s in given if not s.startswith(PREFIX)),
+        pretrained=pretrained_config(pretrained),
+        pretrained_settings=tuple(pretrained),
+        device=check_device_name(device),
+        precision=check_precision(precision),
     )
 
     def show(record: RunRecord) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.progress import stage_progress
+from photoid.cli.progress import QuietOption, stage_progress
 
 if TYPE_CHECKING:
     from photoid.catalog import Catalog
@@ -50,6 +50,7 @@ def import_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder holding metadata.csv.")],
     data: DataOption = Path("photoid-data"),
     url: UrlOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Start an empty catalog from a labelled dataset in the native format."""
     from photoid.catalog import import_dataset, open_catalog
@@ -102,6 +103,7 @@ def export_command(
     out: Annotated[Path, typer.Argument(help="Empty folder to write metadata.csv and images to.")],
     data: DataOption = Path("photoid-data"),
     url: UrlOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Write the catalog as a dataset in the native format, images included."""
     from photoid.catalog import export_dataset, open_catalog

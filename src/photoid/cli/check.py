@@ -13,7 +13,7 @@ from rich.text import Text
 
 from photoid.cli.app import data_app
 from photoid.cli.constants import DEFAULT_MIN_SIDE
-from photoid.cli.progress import progress_bar
+from photoid.cli.progress import QuietOption, progress_bar
 
 if TYPE_CHECKING:
     from photoid.data.findings import CheckReport
@@ -36,6 +36,7 @@ def check_command(
         int, typer.Option(help="Findings shown per code; the rest are only counted.")
     ] = 20,
     workers: Annotated[int, typer.Option(help="Threads decoding images.")] = 2,
+    quiet: QuietOption = False,
 ) -> None:
     """Check metadata.csv and decode every image: errors exit 1, warnings alone exit 0."""
     from photoid.data.check import check_dataset

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from photoid.cli.app import data_app
+from photoid.cli.progress import QuietOption, progress_bar
 
 
 @data_app.command("convert")
@@ -54,23 +54,17 @@ def convert_command(
             help="turtle_recall: keep ids found only in extra_images.csv instead of 'unknown'.",
         ),
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Convert SOURCE (in the --from format) into the native dataset folder OUT."""
     from photoid.data import UNKNOWN_LABEL, load_dataset
     from photoid.data.readers import CopiedNotLinked, convert
 
-    columns = (
-        TextColumn("copying images" if not link else "linking images"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
     with (
         warnings.catch_warnings(record=True) as caught,
-        Progress(*columns, transient=True) as progress,
+        progress_bar("copying images" if not link else "linking images") as (progress, task),
     ):
         warnings.simplefilter("always")
-        task = progress.add_task("convert", total=None)
         root = convert(
             fmt,
             source,

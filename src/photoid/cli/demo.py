@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.progress import StageProgress, stage_progress
+from photoid.cli.progress import QuietOption, StageProgress, stage_progress
 
 if TYPE_CHECKING:
     from photoid.demo import DemoResult
@@ -30,6 +30,7 @@ def demo(
     out: Annotated[Path, typer.Argument(help="Folder for the demo data, cache and report.")] = Path(
         "demo-out"
     ),
+    quiet: QuietOption = False,
 ) -> None:
     """Synthesise 40 individuals, hold 20% of them out as new, identify, report; then build a
     catalog whose review queue holds the query photos, and print how to review it."""

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.options import SetOption, TtaOption
-from photoid.cli.progress import progress_bar
+from photoid.cli.options import DeviceOption, PrecisionOption, SetOption, TtaOption
+from photoid.cli.progress import QuietOption, progress_bar
 
 if TYPE_CHECKING:
     from photoid.search.vector_index import Kind
@@ -28,12 +28,16 @@ def embed(
     ] = None,
     settings: SetOption = None,
     tta: TtaOption = None,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+    quiet: QuietOption = False,
 ) -> None:
     """Embed every photo: float32 vectors with image ids and the model's fingerprint."""
     from photoid.cli.options import pretrained_config
     from photoid.data import load_dataset
     from photoid.deep.embed import embed_dataset
     from photoid.deep.store import save_embeddings
+    from photoid.devices import check_device_name, check_precision
     from photoid.errors import PhotoidError
 
     pretrained = pretrained_config(settings)
@@ -45,7 +49,12 @@ def embed(
     data = load_dataset(dataset)
     with progress_bar("Embedding photos", len(data)) as (bar, task):
         embeddings = embed_dataset(
-            data, model or pretrained, tta=tta or (), progress=lambda n: bar.advance(task, n)
+            data,
+            model or pretrained,
+            tta=tta or (),
+            progress=lambda n: bar.advance(task, n),
+            device=None if pretrained.device != "auto" else check_device_name(device),
+            precision=check_precision(precision),
         )
     save_embeddings(embeddings, out)
     typer.echo(

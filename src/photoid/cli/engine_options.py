@@ -97,8 +97,14 @@ def engine_options(
     tta: list[str] | None = None,
     ensemble: str = "mean",
     new_individual: NewIndividualSetting | None = None,
+    device: str = "auto",
+    precision: str = "auto",
 ) -> EngineOptions:
-    """Engine options from the command line's values."""
+    """Engine options from the command line's values. ``device`` also places the pretrained
+    embedder and the learned keypoints, unless ``--set pretrained.device``/``keypoints.device``
+    place them otherwise."""
+    from dataclasses import replace
+
     from photoid.cli.options import (
         cache_dir,
         ensemble_mode,
@@ -108,13 +114,25 @@ def engine_options(
         pretrained_config,
     )
     from photoid.decide.policy import NewIndividualSetting
+    from photoid.devices import check_device_name, check_precision
     from photoid.engines.base import EngineOptions
 
+    check_device_name(device)
+    check_precision(precision)
+    given = {s.split("=", 1)[0].strip() for s in settings or []}
+    keypoints = keypoint_config(settings)
+    if "keypoints.device" not in given:
+        keypoints = keypoints.with_overrides(device=device)
+    pretrained = pretrained_config(settings)
+    if "pretrained.device" not in given:
+        pretrained = replace(pretrained, device=device)
     return EngineOptions(
         local=local_config(settings),
-        keypoints=keypoint_config(settings),
+        keypoints=keypoints,
         fused=fused_config(settings),
-        pretrained=pretrained_config(settings),
+        pretrained=pretrained,
+        device=device,
+        precision=precision,
         cache_dir=cache_dir(cache, no_cache),
         models=tuple(model or ()),
         tta=tuple(tta or ()),

@@ -20,14 +20,16 @@ from photoid.cli.engine_options import (
 )
 from photoid.cli.options import (
     CacheOption,
+    DeviceOption,
     EnsembleOption,
     MethodOption,
     ModelOption,
     NoCacheOption,
+    PrecisionOption,
     SetOption,
     TtaOption,
 )
-from photoid.cli.progress import stage_progress
+from photoid.cli.progress import QuietOption, stage_progress
 
 
 @app.command("evaluate")
@@ -65,6 +67,9 @@ def evaluate(
     settings: SetOption = None,
     cache: CacheOption = None,
     no_cache: NoCacheOption = False,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+    quiet: QuietOption = False,
 ) -> None:
     """Evaluate an engine on a split; the last line printed is one JSON object of the numbers."""
     import warnings
@@ -81,6 +86,8 @@ def evaluate(
         model=model,
         tta=tta,
         ensemble=ensemble,
+        device=device,
+        precision=precision,
     )
     setting = new_individual_setting(new_individual, new_threshold, default=None)
     with stage_progress() as progress, warnings.catch_warnings(record=True) as caught:

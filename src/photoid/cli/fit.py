@@ -18,14 +18,16 @@ from photoid.cli.engine_options import (
     new_individual_setting,
 )
 from photoid.cli.options import (
+    DeviceOption,
     EnsembleOption,
     MethodOption,
     ModelOption,
     NoCacheOption,
+    PrecisionOption,
     SetOption,
     TtaOption,
 )
-from photoid.cli.progress import stage_progress
+from photoid.cli.progress import QuietOption, stage_progress
 
 
 @app.command("fit")
@@ -45,9 +47,12 @@ def fit(
         typer.Option(help="Feature cache folder (default: OUT/features)."),
     ] = None,
     no_cache: NoCacheOption = False,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
     force: Annotated[
         bool, typer.Option("--force", help="Refit even if OUT already holds this engine.")
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit an engine (features, index, calibration, new-individual policy) and save it in OUT.
 
@@ -65,6 +70,8 @@ def fit(
         tta=tta,
         ensemble=ensemble,
         new_individual=new_individual_setting(new_individual, None, prior=new_prior),
+        device=device,
+        precision=precision,
     )
     command = shlex.join(["photoid", *sys.argv[1:]]) if sys.argv[1:2] == ["fit"] else ""
     with stage_progress() as progress:

@@ -21,14 +21,16 @@ from photoid.cli.engine_options import (
 )
 from photoid.cli.options import (
     CacheOption,
+    DeviceOption,
     EnsembleOption,
     MethodOption,
     ModelOption,
     NoCacheOption,
+    PrecisionOption,
     SetOption,
     TtaOption,
 )
-from photoid.cli.progress import stage_progress
+from photoid.cli.progress import QuietOption, stage_progress
 from photoid.errors import PhotoidError
 
 
@@ -65,6 +67,9 @@ def identify(
     settings: SetOption = None,
     cache: CacheOption = None,
     no_cache: NoCacheOption = False,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+    quiet: QuietOption = False,
 ) -> None:
     """Top-5 identities per query photo (new_individual where the engine's policy puts it), as
     a table, or CSV/JSON with --out.
@@ -102,6 +107,8 @@ def identify(
         tta=tta,
         ensemble=ensemble,
         new_individual=setting,
+        device=device,
+        precision=precision,
     )
     with stage_progress() as progress:
         answers = identify_files(

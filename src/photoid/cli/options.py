@@ -63,6 +63,22 @@ TtaOption = Annotated[
     list[str] | None,
     typer.Option(help="deep: test-time views flip, rot90, rot180, rot270 (repeatable)."),
 ]
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="Where networks run (deep and pretrained embedders, learned keypoints): auto (a "
+        "CUDA GPU when there is one), cpu, cuda or cuda:N. Engines without a network ignore it.",
+    ),
+]
+PrecisionOption = Annotated[
+    str,
+    typer.Option(
+        "--precision",
+        help="Embedding arithmetic: auto (mixed bfloat16/float16 on a GPU, float32 on the "
+        "CPU), fp32, bf16 or fp16 (GPU only).",
+    ),
+]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
 
 

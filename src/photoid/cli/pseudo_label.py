@@ -10,8 +10,15 @@ from typing import Annotated
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.options import EnsembleOption, ModelOption, TtaOption, ensemble_mode
-from photoid.cli.progress import progress_bar, stage_progress
+from photoid.cli.options import (
+    DeviceOption,
+    EnsembleOption,
+    ModelOption,
+    PrecisionOption,
+    TtaOption,
+    ensemble_mode,
+)
+from photoid.cli.progress import QuietOption, progress_bar, stage_progress
 from photoid.errors import PhotoidError
 
 
@@ -52,6 +59,9 @@ def pseudo_label(
     model: ModelOption = None,
     ensemble: EnsembleOption = "mean",
     tta: TtaOption = None,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+    quiet: QuietOption = False,
 ) -> None:
     """Identify the split's queries with a deep model (or an ensemble) and pseudo-label the
     confident ones for another round of training.
@@ -72,6 +82,7 @@ def pseudo_label(
     from photoid.data.readers import CopiedNotLinked
     from photoid.deep.pseudo_label import pseudo_label as label_queries
     from photoid.deep.pseudo_label import write_pseudo_labels
+    from photoid.devices import check_device_name, check_precision
 
     if out is not None and in_place:
         raise PhotoidError("give either --out FOLDER or --in-place, not both")
@@ -89,6 +100,8 @@ def pseudo_label(
             tta=tta or (),
             ensemble=ensemble_mode(ensemble),
             progress=progress,
+            device=check_device_name(device),
+            precision=check_precision(precision),
         )
     written = None
     if out is not None or in_place:

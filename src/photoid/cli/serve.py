@@ -31,6 +31,10 @@ def serve_command(
         Path | None,
         typer.Option(help="Training checkpoint: match with its deep engine (default: local)."),
     ] = None,
+    device: Annotated[
+        str,
+        typer.Option(help="With --checkpoint: where its embedder runs (auto, cpu, cuda, cuda:N)."),
+    ] = "auto",
     max_file_mb: Annotated[int, typer.Option(help="Largest photo accepted, in MiB.")] = 20,
     secure_cookies: Annotated[
         bool, typer.Option(help="Send the session cookie over HTTPS only (behind TLS).")
@@ -55,6 +59,7 @@ def serve_command(
         max_file_bytes=max_file_mb * MIB,
         start_worker=worker,
         checkpoint=checkpoint,
+        device=device,
         secure_cookies=secure_cookies,
     )
     typer.echo(f"photoid serving {data} at http://{host}:{port}/ (API docs at /docs)")

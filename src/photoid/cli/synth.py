@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from photoid.cli.app import app
-from photoid.cli.progress import progress_bar
+from photoid.cli.progress import QuietOption, progress_bar
 
 # The keys of photoid.data.synth.presets.PRESETS (a copy: importing it loads OpenCV; the tests
 # check the two agree).
@@ -55,6 +55,7 @@ def synth_command(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes rendering in parallel; output is identical.")
     ] = 1,
+    quiet: QuietOption = False,
 ) -> None:
     """Render INDIVIDUALS x IMAGES_PER photos of procedurally marked animals into OUT."""
     if preset != "default" and size is not None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from photoid.cli.app import app
+from photoid.cli.progress import QuietOption, bars_silenced
 
 
 @app.command("train")
@@ -36,21 +37,36 @@ def train(
         int | None,
         typer.Option(help="Train one model per fold of a closed-set k-fold split (OUT/foldN)."),
     ] = None,
+    device: Annotated[
+        str,
+        typer.Option(
+            help="auto (every GPU there is, else the CPU; --set devices=N to use N), cpu, cuda "
+            "(every GPU) or cuda:N (GPU N alone)."
+        ),
+    ] = "auto",
+    quiet: QuietOption = False,
 ) -> None:
     """Train an embedder (timm backbone + GeM + BN neck) with a margin head."""
     from photoid.data import load_dataset
-    from photoid.train.config import resolve_config
+    from photoid.train.config import device_settings, resolve_config
     from photoid.train.run import train_folds, train_on_split
 
-    resolved = resolve_config(config, settings)
+    resolved = resolve_config(config, [*device_settings(device), *(settings or [])])
     if folds is not None:
-        runs = train_folds(load_dataset(dataset), resolved, out, folds, resume=resume)
+        bars = not bars_silenced()
+        data = load_dataset(dataset)
+        runs = train_folds(data, resolved, out, folds, resume=resume, progress=bars)
         for fold, done in enumerate(runs):
             score = "" if done.best_map5 is None else f" (val MAP@5 {done.best_map5:.4f})"
             typer.echo(f"fold {fold}: {done.last_checkpoint}{score}")
         return
     result = train_on_split(
-        load_dataset(dataset), resolved, out, split_column=split_column, resume=resume
+        load_dataset(dataset),
+        resolved,
+        out,
+        split_column=split_column,
+        resume=resume,
+        progress=not bars_silenced(),
     )
     typer.echo(f"last checkpoint: {result.last_checkpoint}")
     if result.best_checkpoint is not None:

@@ -63,6 +63,8 @@ def load_deep_engine(
     aggregate: Aggregate = "max",
     ensemble: Combine = "mean",
     progress: Callable[[int], None] | None = None,
+    device: str = "auto",
+    precision: str = "auto",
 ) -> DeepEngine | DeepEnsemble:
     """The gallery of ``dataset`` embedded by the model(s): a :class:`DeepEngine` for one
     checkpoint, a :class:`DeepEnsemble` combining them by ``ensemble`` for several."""
@@ -71,8 +73,21 @@ def load_deep_engine(
     checkpoints = resolve_checkpoints(models)
     if len(checkpoints) == 1:
         return DeepEngine.from_checkpoint(
-            checkpoints[0], dataset, tta=tta, aggregate=aggregate, progress=progress
+            checkpoints[0],
+            dataset,
+            tta=tta,
+            aggregate=aggregate,
+            progress=progress,
+            device=device,
+            precision=precision,
         )
     return DeepEnsemble.from_checkpoints(
-        checkpoints, dataset, tta=tta, aggregate=aggregate, combine=ensemble, progress=progress
+        checkpoints,
+        dataset,
+        tta=tta,
+        aggregate=aggregate,
+        combine=ensemble,
+        progress=progress,
+        device=device,
+        precision=precision,
     )

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from photoid import devices
 from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
 from photoid.deep.store import EmbeddingSet, model_fingerprint
+from photoid.devices import inference
 from photoid.engines.pretrained_config import PretrainedConfig, channels
 from photoid.errors import ImageLoadError, PhotoidError
 from photoid.models import Embedder
@@ -24,6 +28,8 @@ from photoid.models.pretrained import PretrainedEmbedder, load_pretrained, resol
 from photoid.train.config import TrainConfig, build_config
 
 TTA_VIEWS: tuple[str, ...] = ("flip", "rot90", "rot180", "rot270")
+LOAD_THREADS = 8
+"""Threads decoding photos for the embedder (at most one per CPU core)."""
 
 
 def load_embedder(checkpoint: Path) -> tuple[Embedder, TrainConfig]:
@@ -60,7 +66,6 @@ def _views(batch: torch.Tensor, tta: Sequence[str]) -> list[torch.Tensor]:
     return views
 
 
-@torch.no_grad()
 def embed_images(
     embedder: Embedder | PretrainedEmbedder,
     paths: Sequence[Path],
@@ -70,11 +75,14 @@ def embed_images(
     tta: Sequence[str] = (),
     batch_size: int = 32,
     progress: Callable[[int], None] | None = None,
+    precision: str = "auto",
 ) -> tuple[np.ndarray, list[str | None]]:
     """``(N, D)`` float32 unit embeddings, the mean over the original and each TTA view
     (re-normalised); an unreadable image gets a zero row and its error in the second list.
     A trained embedder's input is ``image_size`` px square, ImageNet-normalised; a pretrained
-    one's is its own (:attr:`PretrainedEmbedder.preprocessing`)."""
+    one's is its own (:attr:`PretrainedEmbedder.preprocessing`). The embedder runs where its
+    weights are, in batches of ``batch_size``, with the ``precision`` of
+    :func:`photoid.devices.inference` (``auto``: mixed on a GPU, float32 on the CPU)."""
     from photoid.train.augment import build_transform  # albumentations, only to embed
 
     if isinstance(embedder, PretrainedEmbedder):
@@ -83,26 +91,40 @@ def embed_images(
         transform = build_transform("none", image_size)
     boxes = list(bboxes) if bboxes is not None else [None] * len(paths)
     device = next(embedder.parameters()).device
-    dim = embedder.embedding_size
-    out = np.zeros((len(paths), dim), np.float32)
+    out = np.zeros((len(paths), embedder.embedding_size), np.float32)
     errors: list[str | None] = [None] * len(paths)
-    for start in range(0, len(paths), batch_size):
-        tensors, rows = [], []
-        for row in range(start, min(start + batch_size, len(paths))):
-            try:
-                pixels = load_image(paths[row], bbox=boxes[row])
-            except ImageLoadError as exc:
-                errors[row] = str(exc)
-                continue
-            tensors.append(transform(image=pixels)["image"])
-            rows.append(row)
-        if tensors:
-            batch = torch.stack(tensors).to(device)
-            total = sum(embedder(view) for view in _views(batch, tta))
-            mean = torch.nn.functional.normalize(total, dim=1)
-            out[rows] = mean.float().cpu().numpy()
-        if progress is not None:
-            progress(min(batch_size, len(paths) - start))
+
+    def prepare(row: int) -> torch.Tensor | None:
+        try:
+            pixels = load_image(paths[row], bbox=boxes[row])
+        except ImageLoadError as exc:
+            errors[row] = str(exc)
+            return None
+        tensor: torch.Tensor = transform(image=pixels)["image"]
+        return tensor
+
+    # Photos are decoded in threads (OpenCV releases the GIL), the next batch while the
+    # network runs on this one, so a GPU is not left waiting on one CPU core.
+    with ThreadPoolExecutor(max_workers=max(1, min(LOAD_THREADS, os.cpu_count() or 1))) as pool:
+
+        def submit(start: int) -> list[tuple[int, Future[torch.Tensor | None]]]:
+            rows = range(start, min(start + batch_size, len(paths)))
+            return [(row, pool.submit(prepare, row)) for row in rows]
+
+        pending = submit(0)
+        for start in range(0, len(paths), batch_size):
+            loaded = [(row, future.result()) for row, future in pending]
+            pending = submit(start + batch_size)
+            rows = [row for row, tensor in loaded if tensor is not None]
+            if rows:
+                tensors = [tensor for _, tensor in loaded if tensor is not None]
+                batch = torch.stack(tensors).to(device, non_blocking=True)
+                with inference(device, precision):
+                    total = sum(embedder(view).float() for view in _views(batch, tta))
+                    mean = torch.nn.functional.normalize(total, dim=1)
+                out[rows] = mean.cpu().numpy()
+            if progress is not None:
+                progress(len(loaded))
     return out, errors
 
 
@@ -131,12 +153,18 @@ def embed_dataset(
     *,
     tta: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    device: str | None = None,
+    precision: str = "auto",
 ) -> EmbeddingSet:
     """Embed every readable photo of ``dataset`` with a ``photoid train`` checkpoint (cropped
     to its bbox when the model was trained on crops) or a pretrained embedder (cropped unless
-    ``pretrained.use_bbox=false``); unreadable photos are left out with a warning naming them."""
+    ``pretrained.use_bbox=false``); unreadable photos are left out with a warning naming them.
+    ``device``: where the model runs (None: ``pretrained.device``, or ``auto`` for a
+    checkpoint); ``precision``: see :func:`photoid.devices.inference`."""
     embedder: Embedder | PretrainedEmbedder
     if isinstance(model, PretrainedConfig):
+        if device is not None:
+            model = replace(model, device=device)
         embedder = load_pretrained_embedder(model)
         image_size, use_bbox, batch_size = 0, model.use_bbox, model.batch
         weights = "" if model.weights is None else model_fingerprint(Path(model.weights))
@@ -144,6 +172,7 @@ def embed_dataset(
         fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
     else:
         embedder, config = load_embedder(model)
+        embedder.to(devices.resolve_device(device or "auto", "--device"))
         image_size, use_bbox, batch_size = config.image_size, config.use_bbox, 32
         fingerprint = model_fingerprint(model)
     table = dataset.table
@@ -156,6 +185,7 @@ def embed_dataset(
         tta=tta,
         batch_size=batch_size,
         progress=progress,
+        precision=precision,
     )
     good = np.array([e is None for e in errors], dtype=bool)
     for error in errors:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,9 +36,11 @@ class DeepEngine(VectorEngine):
         top: int = 5,
         neighbours: int = 100,
         batch_size: int = 32,
+        precision: str = "auto",
     ) -> None:
         self.embedder = embedder
         self.batch_size = batch_size
+        self.precision = precision
         self.image_size = image_size
         self.use_bbox = use_bbox
         self.tta = tuple(tta)
@@ -55,12 +59,16 @@ class DeepEngine(VectorEngine):
         tta: Sequence[str] = (),
         aggregate: Aggregate = "max",
         progress: Callable[[int], None] | None = None,
+        device: str = "auto",
+        precision: str = "auto",
     ) -> DeepEngine:
-        """Load the embedder of ``checkpoint`` and embed every known row of ``dataset``."""
+        """Load the embedder of ``checkpoint`` onto ``device`` and embed every known row of
+        ``dataset`` (``precision``: see :func:`photoid.devices.inference`)."""
         embedder, config = load_embedder(checkpoint)
         engine = cls(
             embedder, config.image_size, use_bbox=config.use_bbox, tta=tta, aggregate=aggregate
         )
+        engine.use_device(device, precision)
         engine.add_dataset(dataset, progress)
         return engine
 
@@ -73,6 +81,7 @@ class DeepEngine(VectorEngine):
         tta: Sequence[str] = (),
         aggregate: Aggregate = "max",
         progress: Callable[[int], None] | None = None,
+        precision: str = "auto",
     ) -> DeepEngine:
         """The timm model of ``config`` (``pretrained.model``, ``pretrained.weights``) on its
         device, with its own preprocessing, and every known row of ``dataset`` embedded."""
@@ -84,9 +93,28 @@ class DeepEngine(VectorEngine):
             tta=tta,
             aggregate=aggregate,
             batch_size=config.batch,
+            precision=precision,
         )
         engine.add_dataset(dataset, progress)
         return engine
+
+    def use_device(self, device: str = "auto", precision: str = "auto") -> None:
+        """Run the embedder on ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``) with
+        ``precision`` (see :func:`photoid.devices.inference`); the gallery stays as it is."""
+        from photoid.devices import autocast_dtype, resolve_device
+
+        target = resolve_device(device, "--device")
+        autocast_dtype(target, precision)  # checked now, not at the first photo
+        self.embedder.to(target)
+        self.precision = precision
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the embedder's weights on the CPU, so a machine without the GPU it
+        ran on can load it (:meth:`use_device` moves it back)."""
+        state = dict(self.__dict__)
+        if next(self.embedder.parameters()).device.type != "cpu":
+            state["embedder"] = copy.deepcopy(self.embedder).cpu()
+        return state
 
     @property
     def index(self) -> VectorIndex:
@@ -109,4 +137,5 @@ class DeepEngine(VectorEngine):
             tta=self.tta,
             batch_size=getattr(self, "batch_size", 32),  # engines saved before it existed
             progress=progress,
+            precision=getattr(self, "precision", "auto"),
         )

@@ -67,8 +67,11 @@ class DeepEnsemble(PhotoEngine[Sequence[np.ndarray]]):
         aggregate: Aggregate = "max",
         combine: Combine = "mean",
         progress: Callable[[int], None] | None = None,
+        device: str = "auto",
+        precision: str = "auto",
     ) -> DeepEnsemble:
-        """Load every checkpoint's embedder (TTA applies to each) and embed every known row."""
+        """Load every checkpoint's embedder onto ``device`` (TTA applies to each) and embed
+        every known row."""
         members = []
         for checkpoint in checkpoints:
             embedder, config = load_embedder(checkpoint)
@@ -82,8 +85,14 @@ class DeepEnsemble(PhotoEngine[Sequence[np.ndarray]]):
                 )
             )
         ensemble = cls(members, combine=combine, aggregate=aggregate)
+        ensemble.use_device(device, precision)
         ensemble.add_dataset(dataset, progress)
         return ensemble
+
+    def use_device(self, device: str = "auto", precision: str = "auto") -> None:
+        """Run every member's embedder on ``device`` with ``precision``."""
+        for member in self.members:
+            member.use_device(device, precision)
 
     def __len__(self) -> int:
         return len(self.galleries[0])

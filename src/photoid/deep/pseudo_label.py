@@ -148,9 +148,11 @@ def pseudo_label(
     tta: Sequence[str] = (),
     ensemble: Combine = "mean",
     progress: StageProgress | None = None,
+    device: str = "auto",
+    precision: str = "auto",
 ) -> PseudoLabels:
-    """Identify the queries of ``split_column`` against its gallery with the model(s) and
-    pseudo-label the confident ones (module docstring). Nothing is written."""
+    """Identify the queries of ``split_column`` against its gallery with the model(s) on
+    ``device`` and pseudo-label the confident ones (module docstring). Nothing is written."""
     name = column if column is not None else pseudo_column(split_column)
     if not is_split_column(name) or name == split_column:
         raise PhotoidError(
@@ -165,6 +167,8 @@ def pseudo_label(
         tta=tta,
         ensemble=ensemble,
         progress=stage_callback(progress, "gallery", len(gallery)),
+        device=device,
+        precision=precision,
     )
     answers = engine.identify(
         queries.paths(),

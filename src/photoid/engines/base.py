@@ -58,7 +58,9 @@ class EngineOptions:
     folders (several: an ensemble combined by ``ensemble``); ``tta``: test-time views of the
     deep engine; ``fused``: the fused engine's settings; ``pretrained``: the pretrained
     embedder (``--set pretrained.NAME=VALUE``), also the fused engine's deep input when no
-    ``models`` are given; ``new_individual``: the policy to fit.
+    ``models`` are given; ``new_individual``: the policy to fit; ``device`` and ``precision``:
+    where a trained model runs and with which arithmetic (:mod:`photoid.devices`; not saved:
+    :meth:`Engine.use_device` sets them again after loading).
     """
 
     local: LocalConfig = field(default_factory=LocalConfig)
@@ -71,6 +73,8 @@ class EngineOptions:
     fused: FusedConfig = field(default_factory=FusedConfig)
     pretrained: PretrainedConfig = field(default_factory=PretrainedConfig)
     new_individual: NewIndividualSetting = field(default_factory=NewIndividualSetting)
+    device: str = "auto"
+    precision: str = "auto"
 
     def describe(self) -> dict[str, Any]:
         """The options as plain JSON data (saved with a fitted engine)."""
@@ -174,6 +178,23 @@ class Engine(ABC):
             f"the {self.method} engine cannot add photos to its gallery: fit it again "
             "(`photoid fit` reuses the cached features of the photos it already had)"
         )
+
+    def use_device(self, device: str = "auto", precision: str = "auto") -> Engine:
+        """Run the engine's networks (embedders, learned keypoints) on ``device`` (``auto``,
+        ``cpu``, ``cuda``, ``cuda:N``) with ``precision`` (``auto``: mixed on a GPU, float32 on
+        the CPU); the gallery and the answers' meaning do not change. Returns the engine."""
+        self.options = replace(
+            self.options,
+            device=device,
+            precision=precision,
+            keypoints=self.options.keypoints.with_overrides(device=device),
+            pretrained=replace(self.options.pretrained, device=device),
+        )
+        self._use_device(device, precision)
+        return self
+
+    def _use_device(self, device: str, precision: str) -> None:  # noqa: B027 - optional hook
+        """Move the fitted engine's networks; engines without one have nothing to move."""
 
     def left_out(
         self,

@@ -35,8 +35,14 @@ class DeepEmbeddings(GalleryEngine):
             aggregate=self.options.aggregate,
             ensemble=self.options.ensemble,
             progress=stage_callback(progress, "gallery", len(gallery)),
+            device=self.options.device,
+            precision=self.options.precision,
         )
         self.skipped = list(self.engine.skipped)
+
+    def _use_device(self, device: str, precision: str) -> None:
+        if hasattr(self, "engine"):
+            self.engine.use_device(device, precision)
 
     def identify(
         self, queries: Queries, progress: Callable[[int], None] | None = None

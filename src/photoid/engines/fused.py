@@ -53,13 +53,28 @@ class Fused(Engine):
             raise PhotoidError(
                 "--method fused takes one deep model: give --model or --set pretrained.model"
             )
+        device, precision = self.options.device, self.options.precision
         if not pretrained.model:
-            return load_deep(list(self.options.models) or None, gallery, progress)
+            models = list(self.options.models) or None
+            return load_deep(models, gallery, progress, device=device, precision=precision)
         from photoid.deep.engine import DeepEngine  # torch: only with a model
 
         return DeepEngine.from_pretrained(
-            pretrained, gallery, progress=stage_callback(progress, "deep", len(gallery))
+            pretrained,
+            gallery,
+            progress=stage_callback(progress, "deep", len(gallery)),
+            precision=precision,
         )
+
+    def _use_device(self, device: str, precision: str) -> None:
+        if not hasattr(self, "engine"):
+            return
+        for engine in self.engine.globals.values():
+            if hasattr(engine, "use_device"):  # a deep input; colour runs no network
+                engine.use_device(device, precision)
+        if self.engine.learned is not None:
+            learned = self.engine.learned
+            learned.config = learned.config.with_overrides(device=device)
 
     def identify(
         self, queries: Queries, progress: Callable[[int], None] | None = None

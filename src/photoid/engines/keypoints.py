@@ -40,6 +40,10 @@ class LearnedKeypoints(LocalFeatures):
         )
         self.skipped = list(self.engine.skipped)
 
+    def _use_device(self, device: str, precision: str) -> None:
+        if hasattr(self, "engine"):
+            self.engine.config = self.engine.config.with_overrides(device=device)
+
     def left_out(
         self,
         photos: Queries,

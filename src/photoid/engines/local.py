@@ -37,6 +37,7 @@ class LocalFeatures(GalleryEngine):
             stage_callback(progress, "gallery", len(gallery)),
             keep_descriptors=fit_on_gallery,
         )
+        self.engine.build_index(progress)
         self.skipped = list(self.engine.skipped)
 
     def identify(

@@ -27,5 +27,6 @@ class PretrainedEmbeddings(DeepEmbeddings):
             tta=self.options.tta,
             aggregate=self.options.aggregate,
             progress=stage_callback(progress, "gallery", len(gallery)),
+            precision=self.options.precision,
         )
         self.skipped = list(self.engine.skipped)

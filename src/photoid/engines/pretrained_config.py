@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from photoid.devices import check_device_name
 from photoid.errors import PhotoidError
 
 PREFIX = "pretrained."
@@ -48,8 +49,7 @@ class PretrainedConfig:
             raise PhotoidError("pretrained.image_size must be a positive number of pixels")
         for name in ("mean", "std"):
             channels(getattr(self, name), name)
-        if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
-            raise PhotoidError(f"pretrained.device {self.device!r}: use auto, cpu, cuda or cuda:N")
+        check_device_name(self.device, "pretrained.device")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

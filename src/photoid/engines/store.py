@@ -139,8 +139,9 @@ def stale_reason(folder: Path) -> str | None:
     return f"{table} changed after the engine in {folder} was fitted; refit it: {refit}"
 
 
-def load_engine(folder: Path) -> Engine:
-    """The fitted engine saved in ``folder`` (see the module docstring)."""
+def load_engine(folder: Path, device: str = "auto", precision: str = "auto") -> Engine:
+    """The fitted engine saved in ``folder`` (see the module docstring), its networks on
+    ``device`` with ``precision`` (:meth:`Engine.use_device`)."""
     manifest = read_manifest(folder)
     path = folder / STATE
     try:
@@ -152,4 +153,4 @@ def load_engine(folder: Path) -> Engine:
         raise PhotoidError(f"{path}: cannot be read ({exc}); refit the engine") from None
     if not isinstance(engine, Engine) or engine.method != manifest.method:
         raise PhotoidError(f"{path}: does not hold a {manifest.method} engine; refit it")
-    return engine
+    return engine.use_device(device, precision)

@@ -120,6 +120,8 @@ class FusedEngine:
             for side in config.scales
             if side != local_config.max_side
         }
+        for name, built in {"local": local, **scaled}.items():
+            built.build_index(progress, f"{name} index")
         globals_: dict[str, ColourEngine | DeepEngine] = {}
         colours = (
             ("colour", BINS, config.colour),

@@ -23,8 +23,11 @@ def load_deep(
     model: Path | Sequence[Path] | None,
     gallery: Dataset,
     progress: StageProgress | None = None,
+    device: str = "auto",
+    precision: str = "auto",
 ) -> DeepEngine | None:
-    """The deep engine of one checkpoint (or run folder) over ``gallery``, or None."""
+    """The deep engine of one checkpoint (or run folder) over ``gallery`` on ``device``, or
+    None."""
     if model is None:
         return None
     from photoid.deep.checkpoints import resolve_checkpoints
@@ -37,7 +40,11 @@ def load_deep(
             "(evaluate ensembles with --method deep)"
         )
     return DeepEngine.from_checkpoint(
-        checkpoints[0], gallery, progress=stage_callback(progress, "deep", len(gallery))
+        checkpoints[0],
+        gallery,
+        progress=stage_callback(progress, "deep", len(gallery)),
+        device=device,
+        precision=precision,
     )
 
 

@@ -53,7 +53,9 @@ def identify_files(
     ``split_column``'s gallery rows (``val`` rows calibrate), or every labelled row without one.
     """
     if engine is not None:
-        return identify_with(load_engine(engine), queries, progress, prior)
+        chosen = options or EngineOptions()
+        fitted = load_engine(engine, chosen.device, chosen.precision)
+        return identify_with(fitted, queries, progress, prior)
     if gallery is None:
         raise PhotoidError("give --engine FOLDER (from photoid fit) or --gallery DATASET")
     if method not in METHODS:

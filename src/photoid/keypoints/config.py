@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from photoid.devices import check_device_name
 from photoid.errors import PhotoidError
 from photoid.local.config import Aggregate, Geometry
 
@@ -85,8 +86,7 @@ class KeypointConfig:
             raise PhotoidError("keypoints.max_scale_change must be at least 1")
         if not 0.0 < self.ratio <= 1.0 or not 0.0 <= self.min_spread < 1.0:
             raise PhotoidError("keypoints.ratio must be in (0, 1], min_spread in [0, 1)")
-        if not (self.device in ("auto", "cpu") or self.device.startswith("cuda")):
-            raise PhotoidError(f"keypoints.device {self.device!r}: use auto, cpu, cuda or cuda:N")
+        check_device_name(self.device, "keypoints.device")
 
     def fingerprint(self) -> str:
         """Short hash of the settings that change the features (the cache folder's name)."""

@@ -27,6 +27,7 @@ from photoid.local.neighbours import excluded_rows as _rows
 from photoid.local.scoring import identity_scores
 from photoid.local.verify import Correspondences, one_to_one, ransac_fit, ratio_matches
 from photoid.local.voting import image_votes, lnbnn_weights
+from photoid.progress import StageProgress, stage_callback
 
 Progress = Callable[[int], None]
 # A query descriptor's neighbours rarely hold more than a few keypoints of one gallery image.
@@ -99,6 +100,16 @@ class LocalEngine:
             progress=progress,
         )
         return engine
+
+    def build_index(self, progress: StageProgress | None = None, label: str = "index") -> None:
+        """Build the approximate descriptor index now when it is due (else the first query
+        waits for it), reported as one stage of ``progress``."""
+        if not self.index.due:
+            return
+        step = stage_callback(progress, f"{label} of {self.index.size:,} descriptors", 1)
+        self.index.prepare()
+        if step is not None:
+            step(1)
 
     def add(
         self,

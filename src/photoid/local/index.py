@@ -80,6 +80,17 @@ class DescriptorIndex:
         self.keypoints = np.concatenate([self.keypoints, np.arange(count, dtype=np.int64)])
         self._index.add(np.ascontiguousarray(descriptors))
 
+    @property
+    def due(self) -> bool:
+        """Whether the next search will first build the approximate index (minutes for
+        millions of descriptors): :meth:`prepare` builds it now instead."""
+        return self._should_switch()
+
+    def prepare(self) -> None:
+        """Build the approximate index now when it is due, not at the first search."""
+        if self._should_switch():
+            self._switch_to_approximate()
+
     def _should_switch(self) -> bool:
         if self._approximate or self.kind == "exact":
             return False

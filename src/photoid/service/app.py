@@ -95,7 +95,9 @@ def create_app(settings: Settings) -> FastAPI:
             # The gallery saved at the last run (or an empty one): the worker syncs it with the
             # catalog in its own thread before each job, extracting only the photos attached
             # since, so startup never waits for features to be extracted.
-            gallery = CatalogGallery.open(settings.engine_dir, settings.checkpoint)
+            gallery = CatalogGallery.open(
+                settings.engine_dir, settings.checkpoint, device=settings.device
+            )
             app.state.worker = MatchWorker(
                 catalog,
                 gallery,

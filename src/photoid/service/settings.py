@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from photoid.devices import check_device_name
 from photoid.errors import PhotoidError
 
 SECRET_FILE = "service-secret.key"
@@ -30,6 +31,7 @@ class Settings:
     once, off the event loop. ``start_worker``: compute match candidates for uploads in a
     background thread, with the deep engine of the training ``checkpoint`` when given, else the
     local-feature engine; its gallery is kept in :attr:`engine_dir` across restarts.
+    ``device``: where the deep engine's embedder runs (``auto``: a CUDA GPU when there is one).
     ``job_lease_s``: how long a matching job stays claimed by its worker without a heartbeat
     (the worker renews it while it runs); a crashed worker's job is taken over after it.
     ``secure_cookies``: send the session cookie over HTTPS only (turn on behind TLS).
@@ -46,9 +48,11 @@ class Settings:
     start_worker: bool = True
     job_lease_s: float = 60.0
     checkpoint: Path | None = None
+    device: str = "auto"
     secure_cookies: bool = False
 
     def __post_init__(self) -> None:
+        check_device_name(self.device, "device")
         if self.job_lease_s <= 0:
             raise PhotoidError("job_lease_s must be positive")
         for name in ("max_file_bytes", "max_files", "max_pixels", "max_form_bytes", "cpu_threads"):

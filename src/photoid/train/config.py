@@ -58,6 +58,7 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     accumulate: int = 1
     precision: str = "auto"
+    accelerator: str = "auto"
     devices: str = "auto"
     strategy: str = "auto"
     workers: int = 2
@@ -103,6 +104,21 @@ class TrainConfig:
         """Short hash of every setting: names a model trained with this config."""
         text = json.dumps(self.to_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def device_settings(device: str) -> list[str]:
+    """``photoid train --device`` as Lightning settings: ``cpu`` -> the CPU accelerator,
+    ``cuda`` -> every GPU, ``cuda:N`` -> GPU N alone (``devices=N,``, Lightning's list of
+    indices); ``auto`` changes nothing."""
+    from photoid.devices import check_device_name
+
+    check_device_name(device)
+    if device == "auto":
+        return []
+    if device == "cpu":
+        return ["accelerator=cpu"]
+    index = device.partition(":")[2]
+    return ["accelerator=gpu", *([f"devices={index},"] if index else [])]
 
 
 def resolve_config(path: Path | None = None, overrides: list[str] | None = None) -> TrainConfig:

@@ -117,7 +117,7 @@ def fit(
     trainer = L.Trainer(
         max_epochs=config.epochs,
         max_time=timedelta(minutes=config.max_minutes) if config.max_minutes > 0 else None,
-        accelerator="auto",
+        accelerator=config.accelerator,
         devices=config.devices,
         strategy=config.strategy,
         precision=precision_for(config),  # type: ignore[arg-type]
