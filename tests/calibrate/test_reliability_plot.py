@@ -25,3 +25,16 @@ def test_diagram_draws_each_bin_where_it_belongs(tmp_path: Path) -> None:
     path = save_reliability_diagram({"isotonic": first}, tmp_path / "plots" / "reliability.png")
     with Image.open(path) as image:
         assert (image.format, image.size) == ("PNG", (480, 480))
+
+
+def test_each_bin_count_is_written_beside_its_dot() -> None:
+    curve = reliability_curve([0.5] * 12, [1, 1, 1] + [0] * 9, bins=10)  # one bin: (0.5, 0.25)
+    assert curve.counts.tolist() == [12]
+    pixels = reliability_diagram({"answers": curve}, size=480, ece=False)
+    # The dot at x 262, y 328 has radius 2 + 8 = 10: "n=12" starts 12 px to its right and sits
+    # on a baseline 2 px above its centre, in dark grey; left of the dot stays free of text.
+    x, y = round(64 + 0.5 * 396), round(424 - 0.25 * 384)
+    label = pixels[y - 16 : y - 1, x + 12 : x + 50]
+    assert (label.max(axis=2) < 120).any()
+    left = pixels[y - 16 : y - 1, x - 50 : x - 12]
+    assert not (left.max(axis=2) < 120).any()

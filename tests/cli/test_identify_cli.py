@@ -71,6 +71,25 @@ def test_identify_prints_a_table_and_uses_the_default_cache(dataset: Path, tmp_p
     assert len(list((tmp_path / "features").rglob("*.npz"))) == 13  # 12 gallery + 1 query
 
 
+def test_a_narrow_terminal_gets_whole_paths_one_candidate_per_line(
+    dataset: Path, tmp_path: Path
+) -> None:
+    deep = tmp_path / "a rather long folder name of field photos" / "survey [2026-12-03]"
+    deep.mkdir(parents=True)
+    query = deep / "a_long_query_photo_name_from_the_camera_trap_0001.jpg"
+    shutil.copy(dataset / QUERY, query)
+    args = ["identify", "--gallery", str(dataset), str(query), *FAST]
+    code, stdout, err = _run(args, env={"PHOTOID_CACHE": str(tmp_path), "COLUMNS": "60"})
+    assert code == 0, stdout + err
+    lines = stdout.splitlines()
+    assert lines[1] == str(query)  # whole, brackets and all, on its own line
+    candidates = [line for line in lines[2:] if line.startswith("  ")]
+    assert [line.split()[0] for line in candidates] == ["1.", "2.", "3.", "4.", "5."]
+    assert candidates[0].split()[1] == "striped_0001"
+    assert candidates[0].endswith("images/striped_0001/striped_0001_001.jpg")  # its twin
+    assert "…" not in stdout
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

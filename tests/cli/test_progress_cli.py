@@ -27,9 +27,7 @@ def _fit(dataset: Path, out: Path, *extra: str, env: dict[str, str] | None = Non
     return result.stdout, result.stderr
 
 
-def test_each_stage_gets_a_bar_with_its_count_and_time_left(
-    dataset: Path, tmp_path: Path
-) -> None:
+def test_each_stage_gets_a_bar_with_its_count_and_time_left(dataset: Path, tmp_path: Path) -> None:
     stdout, stderr = _fit(dataset, tmp_path / "engine")
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert [line.split()[0] for line in lines] == ["gallery", "calibration"]

@@ -60,7 +60,9 @@ def test_evaluate_fused_reports_calibrated_numbers(dataset: Path, tmp_path: Path
     ]
     assert summary["calibration"]["source"] == "gallery leave-one-out"
     assert summary["acc_new"] is not None  # individual 5 is new: scored apart
-    assert "data:image/png;base64," in report.read_text(encoding="utf-8")
+    assert "No reliability diagram for the first suggestions: 6 of them" in report.read_text(
+        encoding="utf-8"
+    )
 
 
 def test_fused_takes_a_probability_threshold(dataset: Path, tmp_path: Path) -> None:

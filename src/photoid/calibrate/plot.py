@@ -1,5 +1,6 @@
 """Reliability diagram: observed frequency against mean predicted probability per bin, one line
-per calibration, the diagonal being perfect calibration; drawn with Pillow."""
+per calibration, the diagonal being perfect calibration, each bin's count written beside its dot;
+drawn with Pillow."""
 
 from __future__ import annotations
 
@@ -11,16 +12,28 @@ from PIL import Image, ImageDraw, ImageFont
 
 from photoid.metrics.calibration import ReliabilityCurve
 
+MIN_TOTAL = 50
+"""The fewest predictions worth a diagram: below it, each bin's frequency is a share of a few
+outcomes, and the picture shows noise."""
+MIN_PER_BIN = 10
+"""The fewest predictions a bin of a report's diagram may hold."""
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14)]
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 64, 20, 40, 56
 
 
 def reliability_diagram(
-    curves: Mapping[str, ReliabilityCurve], title: str = "Reliability diagram", size: int = 480
+    curves: Mapping[str, ReliabilityCurve],
+    title: str = "Reliability diagram",
+    size: int = 480,
+    *,
+    ece: bool = True,
 ) -> np.ndarray:
-    """``(size, size, 3)`` uint8 RGB chart; the legend (bottom right) gives each curve's ECE.
+    """``(size, size, 3)`` uint8 RGB chart; the legend (bottom right) names each curve, with its
+    ECE over its own bins when ``ece``.
 
-    A dot's area grows with its bin's count; bins are joined by lines in probability order.
+    A dot's area grows with its bin's count, and the count is written beside it (``n=12``)
+    where there is room: a label that would cover another is left out, so a caption should give
+    the counts of crowded bins too. Bins are joined by lines in probability order.
     """
     image = Image.new("RGB", (size, size), "white")
     draw = ImageDraw.Draw(image)
@@ -51,6 +64,7 @@ def reliability_diagram(
     draw.text((8, top - 10), "observed frequency", fill="black", font=font, anchor="lm")
     draw.text((left + width / 2, 6), title, fill="black", font=font, anchor="mt")
     total = max((int(c.counts.sum()) for c in curves.values()), default=1)
+    taken: list[tuple[float, float, float, float]] = []
     for n, (name, curve) in enumerate(curves.items()):
         colour = COLOURS[n % len(COLOURS)]
         points = [
@@ -58,11 +72,15 @@ def reliability_diagram(
         ]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
-        for (x, y), count in zip(points, curve.counts.tolist(), strict=True):
-            radius = 2.0 + 8.0 * np.sqrt(count / total)
+        radii = [2.0 + 8.0 * np.sqrt(count / total) for count in curve.counts.tolist()]
+        for (x, y), radius in zip(points, radii, strict=True):
             draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
+        for (x, y), radius, count in zip(points, radii, curve.counts.tolist(), strict=True):
+            _count_label(
+                draw, (x, y), radius, f"n={count}", font, (left, top, right, bottom), taken
+            )
         # The legend sits bottom right: over-confident curves rarely reach it.
-        label = f"{name}: ECE {curve.ece:.3f}"
+        label = f"{name}: ECE {curve.ece:.3f}" if ece else name
         legend_y = bottom - 12 - (len(curves) - 1 - n) * (font_size + 6)
         text_left = right - 10 - draw.textlength(label, font=font)
         draw.rectangle([text_left - 16, legend_y - 4, text_left - 6, legend_y + 4], fill=colour)
@@ -77,6 +95,42 @@ def save_reliability_diagram(
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(reliability_diagram(curves, title)).save(path, format="PNG")
     return path
+
+
+Box = tuple[float, float, float, float]
+
+
+def _count_label(
+    draw: ImageDraw.ImageDraw,
+    at: tuple[float, float],
+    radius: float,
+    text: str,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+    area: Box,
+    taken: list[Box],
+) -> bool:
+    """Write ``text`` beside a dot: above right, above left, below right or below left, the
+    first place inside ``area`` (left, top, right, bottom) that overlaps no box in ``taken``;
+    nowhere when none is free. Returns whether it was written (its box is added to ``taken``)."""
+    x, y = at
+    gap = radius + 2
+    for anchor, place in (
+        ("lb", (x + gap, y - 2)),
+        ("rb", (x - gap, y - 2)),
+        ("lt", (x + gap, y + 2)),
+        ("rt", (x - gap, y + 2)),
+    ):
+        box = draw.textbbox(place, text, font=font, anchor=anchor)
+        inside = box[0] >= area[0] and box[1] >= area[1] and box[2] <= area[2] and box[3] <= area[3]
+        if inside and not any(_overlap(box, other) for other in taken):
+            draw.text(place, text, fill=(60, 60, 60), font=font, anchor=anchor)
+            taken.append(box)
+            return True
+    return False
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _dashed(

@@ -1,5 +1,6 @@
 """The calibration section of an HTML report: a table of ECE and Brier scores per method and a
-reliability diagram, as one self-contained fragment (the picture inlined as a PNG data URI)."""
+reliability diagram where there are enough held-out pairs for one (``MIN_TOTAL``), as one
+self-contained fragment (the picture inlined as a PNG data URI)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from photoid.calibrate.evaluate import HeldOutCalibration
-from photoid.calibrate.plot import reliability_diagram
+from photoid.calibrate.plot import MIN_TOTAL, reliability_diagram
 
 
 def png_data_uri(pixels: np.ndarray) -> str:
@@ -33,7 +34,15 @@ def calibration_section(
         for method, r in results.items()
     )
     curves = {f"{method} (held-out)": r.curve for method, r in results.items()}
-    picture = png_data_uri(reliability_diagram(curves, f"{engine} engine: reliability"))
+    pairs = max((int(r.curve.counts.sum()) for r in results.values()), default=0)
+    if pairs >= MIN_TOTAL:
+        picture = png_data_uri(reliability_diagram(curves, f"{engine} engine: reliability"))
+        figure = f"<p><img alt='reliability diagram' src='{picture}'></p>"
+    else:
+        figure = (
+            f"<p>No reliability diagram: {pairs} held-out pairs, and a diagram needs at least "
+            f"{MIN_TOTAL} to be more than noise.</p>"
+        )
     return (
         f"<h2>{html.escape(heading)}</h2>"
         "<p>Probability that a candidate is the query's individual, calibrated on pairs drawn "
@@ -42,5 +51,5 @@ def calibration_section(
         "<table><tr><th>method</th><th>gallery ECE (cross-validated)</th>"
         "<th>held-out ECE</th><th>held-out Brier</th><th>held-out pairs</th></tr>"
         f"{rows}</table>"
-        f"<p><img alt='reliability diagram' src='{picture}'></p>"
+        f"{figure}"
     )

@@ -31,6 +31,7 @@ from photoid.cli.options import (
     TtaOption,
 )
 from photoid.cli.progress import QuietOption, stage_progress
+from photoid.core import Identification
 from photoid.errors import PhotoidError
 
 
@@ -130,21 +131,50 @@ def identify(
         typer.echo(f"wrote {write_answers(answers, out)}")
         return
     title = f"identification with {engine}" if engine else f"{method} against {gallery}"
+    _show(answers, title, Console())
+
+
+WIDE_ENOUGH = 110
+"""Narrower terminals get one line per candidate instead of a table, so no path is cut."""
+
+
+def _cells(answer: Identification) -> list[tuple[str, ...]]:
+    """Rank, identity, score, probability, inliers and gallery image of each candidate."""
+    return [
+        (
+            str(rank),
+            candidate.identity,
+            f"{candidate.score:.3f}",
+            "" if candidate.probability is None else f"{candidate.probability:.2f}",
+            str(candidate.best.inliers),
+            candidate.best.image,
+        )
+        for rank, candidate in enumerate(answer.candidates, start=1)
+    ]
+
+
+def _show(answers: list[Identification], title: str, console: Console) -> None:
+    """The answers as a table on a wide terminal; on a narrow one each query on its own line
+    and each candidate below it, long lines left whole for the terminal to wrap."""
+    if console.width < WIDE_ENOUGH:
+        lines = [title]
+        for answer in answers:
+            lines.append(f"{answer.query} {answer.warning or ''}".rstrip())
+            for rank, identity, score, p, inliers, image in _cells(answer):
+                chance = f" probability {p}" if p else ""
+                lines.append(
+                    f"  {rank}. {identity}  score {score}{chance}  inliers {inliers}  {image}"
+                )
+        for line in lines:
+            console.print(line, soft_wrap=True, markup=False, highlight=False)
+        return
     table = Table(title=title)
     for column in ("query", "rank", "identity", "score", "probability", "inliers", "gallery image"):
-        table.add_column(column)
+        wraps = column in ("query", "identity", "gallery image")
+        table.add_column(column, overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
     for answer in answers:
         if not answer.candidates:
             table.add_row(answer.query, "", "", "", "", "", answer.warning or "")
-        for rank, candidate in enumerate(answer.candidates, start=1):
-            p = candidate.probability
-            table.add_row(
-                answer.query if rank == 1 else "",
-                str(rank),
-                candidate.identity,
-                f"{candidate.score:.3f}",
-                "" if p is None else f"{p:.2f}",
-                str(candidate.best.inliers),
-                candidate.best.image,
-            )
-    Console().print(table)
+        for cells in _cells(answer):
+            table.add_row(answer.query if cells[0] == "1" else "", *cells)
+    console.print(table)

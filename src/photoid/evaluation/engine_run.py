@@ -103,7 +103,11 @@ def evaluate(
             [c.probability if c.probability is not None else 0.0 for c in d.candidates]
             for d in decided
         ]
-        p_new = [r.new_probability if r.new_probability is not None else 0.0 for r in rankings]
+        # The answer's own P(new) (after --new-prior), else the ranking's.
+        p_new = [
+            next((p for p in (d.new_probability, r.new_probability) if p is not None), 0.0)
+            for d, r in zip(decided, rankings, strict=True)
+        ]
         result = result.with_calibration(probabilities, p_new, dict(engine.calibration))
     return result
 

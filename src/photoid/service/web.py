@@ -33,6 +33,7 @@ from photoid.service.auth import (
 )
 from photoid.service.errors import ApiError
 from photoid.service.offload import run_blocking, run_cpu
+from photoid.service.reviewing import Undoable, last_decision, stored_verdict, verdict_label
 from photoid.service.schemas import (
     MAX_CODE,
     MAX_ID,
@@ -60,7 +61,11 @@ def render(
 ) -> HTMLResponse:
     """A page with the user, their CSRF token and the role helpers every template uses."""
     context.update(
-        user=who, csrf=csrf_token(request), score_kind=score_kind, in_words=chance_in_words
+        user=who,
+        csrf=csrf_token(request),
+        score_kind=score_kind,
+        in_words=chance_in_words,
+        verdict_label=verdict_label,
     )
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
@@ -130,7 +135,38 @@ def queue(
     page = queries.list_encounters(catalog_of(request), "awaiting", PAGE_SIZE, offset)
     decided = queries.encounter_view(catalog_of(request), done, top=0) if done else None
     thumbnails = queries.first_images(catalog_of(request), [e.id for e in page.items])
-    return render(request, "queue.html", who, page=page, decided=decided, thumbnails=thumbnails)
+    return render(
+        request,
+        "queue.html",
+        who,
+        page=page,
+        decided=decided,
+        thumbnails=thumbnails,
+        undoable=_undoable(request, who),
+    )
+
+
+def _undoable(request: Request, who: Principal) -> Undoable | None:
+    """The decision the page's undo button would reverse (None for a viewer)."""
+    return last_decision(catalog_of(request), who.name) if who.can("reviewer") else None
+
+
+def _review(
+    request: Request, who: Principal, view: queries.EncounterView, status: int, error: str | None
+) -> HTMLResponse:
+    """The review page of ``view``: its photos, candidates, decision buttons, the encounter
+    that skipping opens and the decision that undo would reverse."""
+    following = queries.next_awaiting(catalog_of(request), view.encounter.id)
+    return render(
+        request,
+        "review.html",
+        who,
+        status,
+        view=view,
+        error=error,
+        skip_to=f"/review/{following}" if following else "/review",
+        undoable=_undoable(request, who),
+    )
 
 
 @router.get("/review/{encounter_id:int}")
@@ -139,7 +175,7 @@ def review_page(request: Request, encounter_id: EncounterId, who: Viewer) -> HTM
     view = queries.encounter_view(catalog_of(request), encounter_id)
     if view is None:
         raise ApiError(404, f"no encounter {encounter_id} in the catalog")
-    return render(request, "review.html", who, view=view, error=None)
+    return _review(request, who, view, 200, None)
 
 
 @router.post("/review/{encounter_id:int}", response_model=None)
@@ -152,16 +188,19 @@ def review_decide(
     new_code: Annotated[str | None, Form(max_length=MAX_CODE, pattern=ONE_LINE)] = None,
     notes: Annotated[str, Form(max_length=MAX_NOTES)] = "",
 ) -> Response:
-    """Record the reviewer's decision, then open the next encounter awaiting review."""
+    """Record the reviewer's decision, then open the next encounter awaiting review.
+    ``verdict``: a catalog verdict, or ``no_match`` / ``not_comparable`` (see
+    :mod:`photoid.service.reviewing`)."""
     catalog = catalog_of(request)
     view = queries.encounter_view(catalog, encounter_id)
     if view is None:
         raise ApiError(404, f"no encounter {encounter_id} in the catalog")
     chosen = {"same": individual, "new": new_code}.get(verdict)
+    stored, noted = stored_verdict(verdict, notes)
     try:
-        decide(catalog, encounter_id, verdict, chosen or None, who.name, who.user_id, notes)
+        decide(catalog, encounter_id, stored, chosen or None, who.name, who.user_id, noted)
     except PhotoidError as exc:
-        return render(request, "review.html", who, 400, view=view, error=str(exc))
+        return _review(request, who, view, 400, str(exc))
     enqueue_sync(catalog)
     following = queries.next_awaiting(catalog, encounter_id)
     target = f"/review/{following}" if following else f"/review?done={encounter_id}"
