@@ -140,5 +140,26 @@ def test_photoid_embed_takes_a_pretrained_model(
     stored = load_embeddings(out)
     assert stored.vectors.shape == (16, 96) and len(stored.model) == 16  # test_resnet: 96-d
     np.testing.assert_allclose(np.linalg.norm(stored.vectors, axis=1), 1.0, rtol=1e-5)
+    # The same photos through the model in memory (the fixture's, rebuilt from its seed) and
+    # the preprocessing of its timm config give the same embeddings as the file did.
+    from photoid.data.images import load_image
+    from photoid.deep.embed import load_pretrained_embedder
+
+    torch.manual_seed(0)
+    original = timm.create_model("test_resnet", pretrained=False, num_classes=0).eval()
+    given = replace(config, image_size=None)
+    transform = load_pretrained_embedder(given).preprocessing.transform()
+    dataset = load_dataset(root)
+    pixels = [
+        transform(image=load_image(p, bbox=b))["image"]
+        for p, b in zip(
+            dataset.paths(), dataset.cells("bbox") or [None] * len(dataset), strict=True
+        )
+    ]
+    with torch.no_grad():
+        expected = torch.nn.functional.normalize(original(torch.stack(pixels)), dim=1).numpy()
+    by_image = dict(zip(stored.images, stored.vectors, strict=True))
+    found = np.stack([by_image[name] for name in dataset.table["image"]])
+    assert float(np.abs(found - expected).max()) < 1e-5
     neither = CliRunner().invoke(app, ["embed", str(root), "--out", str(out)])
     assert neither.exit_code != 0 and "--set pretrained.model=NAME" in neither.output
