@@ -121,3 +121,64 @@ def test_job_leases_migrate_up_and_down(tmp_path: Path, catalog_url: str | None)
             assert connection.execute(text("SELECT count(*) FROM jobs")).scalar() == 2
     finally:
         engine.dispose()
+
+
+def _verdicts(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT verdict, notes FROM decisions ORDER BY id"))
+        return [(verdict, notes) for verdict, notes in rows]
+
+
+def _add_decision(engine: Engine, verdict: str, notes: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO decisions (encounter_id, verdict, decided_by, decided_at, notes) "
+                "VALUES (1, :verdict, 'ana', :at, :notes)"
+            ),
+            {"verdict": verdict, "notes": notes, "at": datetime(2024, 5, 1, 10, 0)},
+        )
+
+
+def test_review_verdicts_migrate_up_and_down(tmp_path: Path, catalog_url: str | None) -> None:
+    """0005 allows no_match and not_comparable and turns the review page's former encoding of
+    them (not_sure, notes starting with their label) into them; the downgrade turns them back."""
+    engine = make_engine(catalog_url or default_url(tmp_path))
+    try:
+        _downgrade(engine, "base")  # the shared PostgreSQL database may be at the head
+        upgrade(engine, "0004")
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO encounters (notes, created_at) VALUES ('', :at)"),
+                {"at": datetime(2024, 5, 1, 9, 0)},
+            )
+        for notes in ("no match", "not comparable: blurred", "dark", "no matching photo yet"):
+            _add_decision(engine, "not_sure", notes)
+        with pytest.raises(IntegrityError):
+            _add_decision(engine, "no_match", "")
+        upgrade(engine, "0005")
+        _add_decision(engine, "no_match", "left flank")
+        assert _verdicts(engine) == [
+            ("no_match", ""),
+            ("not_comparable", "blurred"),
+            ("not_sure", "dark"),
+            ("not_sure", "no matching photo yet"),
+            ("no_match", "left flank"),
+        ]
+        with pytest.raises(IntegrityError):
+            _add_decision(engine, "maybe", "")
+        _downgrade(engine, "0004")
+        assert _verdicts(engine) == [
+            ("not_sure", "no match"),
+            ("not_sure", "not comparable: blurred"),
+            ("not_sure", "dark"),
+            ("not_sure", "no matching photo yet"),
+            ("not_sure", "no match: left flank"),
+        ]
+        with pytest.raises(IntegrityError):
+            _add_decision(engine, "not_comparable", "")
+        with engine.connect() as connection:
+            indexes = {i["name"] for i in inspect(connection).get_indexes("decisions")}
+        assert "ix_decisions_encounter_id" in indexes
+    finally:
+        engine.dispose()

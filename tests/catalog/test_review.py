@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from photoid.catalog import (
+    AlreadyDecided,
     Catalog,
     EncounterInfo,
     ImageUpload,
     add_encounter,
     add_individual,
     candidates_for,
+    check,
     decide,
     encounter_images,
     history,
@@ -137,9 +139,86 @@ def test_decide_not_sure_changes_no_image(catalog: Catalog, make_png: Callable[.
     assert history(catalog)[0].summary == f"undo #{entry.id} (decide)"
 
 
+@pytest.mark.parametrize("verdict", ["no_match", "not_comparable"])
+def test_decide_no_match_or_not_comparable_records_it_and_assigns_nothing(
+    catalog: Catalog, make_png: Callable[..., bytes], verdict: str
+) -> None:
+    add_individual(catalog, "A")
+    encounter, _ = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    decision = decide(catalog, encounter.id, verdict, decided_by="ana", notes="left flank")
+    assert (decision.verdict, decision.individual_id, decision.notes) == (
+        verdict,
+        None,
+        "left flank",
+    )
+    assert encounter_images(catalog, encounter.id)[0].individual_id is None
+    assert images_of(catalog, "A") == []
+    assert check(catalog) == []  # naming no individual is right for these verdicts
+    entry = history(catalog)[0]
+    assert (entry.summary, set(entry.after)) == (
+        f"encounter {encounter.id}: {verdict}",
+        {"decisions"},
+    )
+    undo(catalog, entry.id)
+    with catalog.session() as session:
+        assert session.get(Decision, decision.id) is None
+
+
+@pytest.mark.parametrize("verdict", ["not_sure", "no_match", "not_comparable"])
+def test_decide_refuses_a_code_for_a_verdict_that_names_no_individual(
+    catalog: Catalog, make_png: Callable[..., bytes], verdict: str
+) -> None:
+    add_individual(catalog, "A")
+    encounter, _ = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    with pytest.raises(PhotoidError, match=f"a '{verdict}' decision names no individual; leave"):
+        decide(catalog, encounter.id, verdict, "A")
+    assert len(history(catalog)) == 2  # the individual and the upload, no decision
+
+
+@pytest.mark.parametrize("first", ["same", "new", "no_match", "not_comparable"])
+def test_a_second_decision_is_refused_until_the_first_is_undone(
+    catalog: Catalog, make_png: Callable[..., bytes], first: str
+) -> None:
+    add_individual(catalog, "A")
+    encounter, (image,) = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    decision = decide(catalog, encounter.id, first, "A" if first == "same" else None, "ana")
+    change = history(catalog)[0].id
+    for second in ("same", "new", "not_sure", "no_match", "not_comparable"):
+        with pytest.raises(
+            AlreadyDecided,
+            match=rf"^encounter {encounter.id} was already decided \('{first}' by ana, "
+            rf"decision {decision.id}\); undo that decision first to decide again$",
+        ):
+            decide(catalog, encounter.id, second, "A" if second == "same" else None)
+    assert history(catalog)[0].id == change
+    undo(catalog, change)
+    decide(catalog, encounter.id, "same", "A")
+    assert [i.id for i in images_of(catalog, "A")] == [image.id]
+
+
+def test_not_sure_may_be_followed_by_other_decisions(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    add_individual(catalog, "A")
+    encounter, (image,) = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
+    decide(catalog, encounter.id, "not_sure", decided_by="ana")
+    decide(catalog, encounter.id, "not_sure", decided_by="bo")
+    decide(catalog, encounter.id, "same", "A", decided_by="cy")
+    with catalog.session() as session:
+        rows = session.scalars(select(Decision).order_by(Decision.id))
+        assert [(d.verdict, d.decided_by) for d in rows] == [
+            ("not_sure", "ana"),
+            ("not_sure", "bo"),
+            ("same", "cy"),
+        ]
+    assert [i.id for i in images_of(catalog, "A")] == [image.id]
+
+
 def test_decide_refuses_what_it_cannot_do(catalog: Catalog, make_png: Callable[..., bytes]) -> None:
     encounter, _ = add_encounter(catalog, [ImageUpload(make_png(1), "1.png")])
-    with pytest.raises(PhotoidError, match="'maybe' is not one of same, new, not_sure"):
+    with pytest.raises(
+        PhotoidError, match="'maybe' is not one of same, new, not_sure, no_match, not_comparable"
+    ):
         decide(catalog, encounter.id, "maybe")
     with pytest.raises(PhotoidError, match="needs the code"):
         decide(catalog, encounter.id, "same")

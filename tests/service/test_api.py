@@ -142,6 +142,62 @@ def test_upload_candidates_and_decision(any_service: Service) -> None:
     assert queue.json()["total"] == 0
 
 
+def test_no_match_and_not_comparable_decisions_and_a_refused_second_one(
+    any_service: Service,
+) -> None:
+    service = any_service
+    seed_individual(service.catalog, "ID-A", 1)
+    reviewer, viewer = service.auth("reviewer"), service.auth("viewer")
+    for seed in (2, 3, 4):
+        sent = service.client.post(
+            "/api/v1/encounters",
+            files=[("photos", (f"{seed}.png", png_bytes(seed), "image/png"))],
+            headers=reviewer,
+        )
+        assert sent.status_code == 201, sent.text
+    for encounter, verdict in ((2, "no_match"), (3, "not_comparable"), (4, "not_sure")):
+        answer = service.client.post(
+            f"/api/v1/encounters/{encounter}/decision",
+            json={"verdict": verdict, "notes": "seen"},
+            headers=reviewer,
+        )
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        assert (body["verdict"], body["individual"], body["notes"]) == (verdict, None, "seen")
+    detail = service.client.get("/api/v1/encounters/2", headers=viewer).json()
+    assert [(d["verdict"], d["individual"]) for d in detail["decisions"]] == [("no_match", None)]
+    assert [i["individual"] for i in detail["images"]] == [None]
+    listed = {
+        status: [
+            e["id"]
+            for e in service.client.get(
+                f"/api/v1/encounters?status={status}", headers=viewer
+            ).json()["items"]
+        ]
+        for status in ("awaiting", "decided")
+    }
+    assert listed == {"awaiting": [4], "decided": [3, 2]}  # not_sure alone keeps it waiting
+    again = service.client.post(
+        "/api/v1/encounters/2/decision",
+        json={"verdict": "same", "individual": "ID-A"},
+        headers=reviewer,
+    )
+    error = assert_error(again, 409, "already_decided")
+    assert error["message"].startswith("encounter 2 was already decided ('no_match' by reviewer")
+    assert error["message"].endswith("undo that decision first to decide again")
+    coded = service.client.post(
+        "/api/v1/encounters/4/decision",
+        json={"verdict": "no_match", "individual": "ID-A"},
+        headers=reviewer,
+    )
+    assert_error(coded, 400, "rejected")
+    unknown = service.client.post(
+        "/api/v1/encounters/4/decision", json={"verdict": "maybe"}, headers=reviewer
+    )
+    assert_error(unknown, 422, "invalid")
+    assert [i.id for i in images_of(service.catalog, "ID-A")] == [1]
+
+
 def test_non_image_renamed_jpg_is_refused_and_nothing_stored(service: Service) -> None:
     answer = service.client.post(
         "/api/v1/encounters",

@@ -11,27 +11,21 @@ from service_support import Service, png_bytes, seed_individual
 
 from photoid.catalog import images_of, record_candidates
 from photoid.service import queries
-from photoid.service.reviewing import stored_verdict, verdict_label
+from photoid.service.reviewing import verdict_label
 
 
 @pytest.mark.parametrize(
-    ("verdict", "notes", "stored", "label"),
+    ("verdict", "label"),
     [
-        ("same", "", ("same", ""), "same"),
-        ("not_sure", "dark", ("not_sure", "dark"), "not sure"),
-        ("no_match", "", ("not_sure", "no match"), "no match"),
-        ("not_comparable", "blurred", ("not_sure", "not comparable: blurred"), "not comparable"),
+        ("same", "same"),
+        ("new", "new"),
+        ("not_sure", "not sure"),
+        ("no_match", "no match"),
+        ("not_comparable", "not comparable"),
     ],
 )
-def test_web_verdicts_are_stored_as_catalog_verdicts_and_read_back(
-    verdict: str, notes: str, stored: tuple[str, str], label: str
-) -> None:
-    assert stored_verdict(verdict, notes) == stored
-    assert verdict_label(*stored) == label
-
-
-def test_a_note_that_merely_mentions_a_label_stays_not_sure() -> None:
-    assert verdict_label("not_sure", "no matching photo yet") == "not sure"
+def test_each_verdict_reads_under_its_name(verdict: str, label: str) -> None:
+    assert verdict_label(verdict) == label
 
 
 def _two_queries(service: Service) -> str:
@@ -56,7 +50,9 @@ def _undo_button(page: str) -> str:
     return found.group(0)
 
 
-def test_no_match_and_not_comparable_keep_the_photos_unassigned(service: Service) -> None:
+def test_no_match_and_not_comparable_are_stored_as_such_and_leave_the_queue(
+    service: Service,
+) -> None:
     csrf = _two_queries(service)
     first = service.client.post(
         "/review/2",
@@ -69,16 +65,46 @@ def test_no_match_and_not_comparable_keep_the_photos_unassigned(service: Service
         data={"csrf_token": csrf, "verdict": "not_comparable", "notes": "blurred"},
         follow_redirects=False,
     )
-    assert second.headers["location"] == "/review/2"  # both still wait: wrap round
-    for encounter, notes in ((2, "no match"), (3, "not comparable: blurred")):
+    assert second.headers["location"] == "/review?done=3"  # 2 left the queue: none waits
+    for encounter, verdict, notes in ((2, "no_match", ""), (3, "not_comparable", "blurred")):
         view = queries.encounter_view(service.catalog, encounter)
         assert view is not None
         assert [(d.verdict, d.notes, d.individual_id) for d in view.decisions] == [
-            ("not_sure", notes, None)
+            (verdict, notes, None)
         ]
     assert [i.id for i in images_of(service.catalog, "ID-A")] == [1]
+    assert queries.list_encounters(service.catalog, "awaiting").total == 0
+    decided = queries.list_encounters(service.catalog, "decided").items
+    assert [e.id for e in decided] == [3, 2]
     assert "Decided “no match” by reviewer" in service.client.get("/review/2").text
     assert "Decided “not comparable” by reviewer" in service.client.get("/review/3").text
+
+
+def test_a_second_decision_is_refused_until_the_first_is_undone(service: Service) -> None:
+    csrf = _two_queries(service)
+    service.client.post("/review/2", data={"csrf_token": csrf, "verdict": "no_match"})
+    again = service.client.post(
+        "/review/2", data={"csrf_token": csrf, "verdict": "same", "individual": "ID-A"}
+    )
+    assert again.status_code == 409
+    assert "encounter 2 was already decided (&#39;no_match&#39; by reviewer" in again.text
+    assert "undo that decision first" in again.text
+    button = _undo_button(service.client.get("/review/3").text)
+    change = re.search(r'data-change="(\d+)" data-encounter="2"', button)
+    assert change is not None, button
+    undone = service.client.post(
+        f"/api/v1/changes/{change.group(1)}/undo", headers={"X-CSRF-Token": csrf}
+    )
+    assert undone.status_code == 201, undone.text
+    view = queries.encounter_view(service.catalog, 2)
+    assert view is not None and view.decisions == []
+    matched = service.client.post(
+        "/review/2",
+        data={"csrf_token": csrf, "verdict": "same", "individual": "ID-A"},
+        follow_redirects=False,
+    )
+    assert matched.status_code == 303
+    assert [i.id for i in images_of(service.catalog, "ID-A")] == [1, 2]
 
 
 def test_skip_opens_the_next_encounter_and_undo_reverses_the_own_last_decision(

@@ -17,7 +17,7 @@ they load the engines.
 from photoid.catalog.audit import history, undo
 from photoid.catalog.candidates import Evidence, candidates_for, record_candidates
 from photoid.catalog.db import Catalog, open_catalog, upgrade
-from photoid.catalog.decisions import decide
+from photoid.catalog.decisions import AlreadyDecided, decide
 from photoid.catalog.encounters import (
     EncounterInfo,
     ImageUpload,
@@ -53,6 +53,7 @@ from photoid.catalog.users import (
 )
 
 __all__ = [
+    "AlreadyDecided",
     "Catalog",
     "EncounterInfo",
     "Evidence",

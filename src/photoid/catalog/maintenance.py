@@ -7,7 +7,7 @@ import time
 from sqlalchemy import select, text
 
 from photoid.catalog.db import Catalog
-from photoid.catalog.models import AuditEntry, Decision, Image
+from photoid.catalog.models import NAMING_VERDICTS, AuditEntry, Decision, Image
 from photoid.catalog.storage import file_sha256
 
 DEFAULT_MIN_AGE_S = 3600.0
@@ -47,7 +47,7 @@ def check(catalog: Catalog) -> list[str]:
         for decision in session.scalars(select(Decision).order_by(Decision.id)):
             if decision.id not in audited:
                 problems.append(f"decision {decision.id}: no audit entry records it")
-            if decision.verdict != "not_sure" and decision.individual_id is None:
+            if decision.verdict in NAMING_VERDICTS and decision.individual_id is None:
                 problems.append(f"decision {decision.id}: '{decision.verdict}' has no individual")
         if catalog.engine.dialect.name == "sqlite":
             result = session.execute(text("PRAGMA integrity_check")).scalar()

@@ -36,7 +36,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-VERDICTS: tuple[str, ...] = ("same", "new", "not_sure")
+VERDICTS: tuple[str, ...] = ("same", "new", "not_sure", "no_match", "not_comparable")
+NAMING_VERDICTS: tuple[str, ...] = ("same", "new")
+"""The verdicts that give the encounter's photos to an individual (the others name none)."""
+SETTLING_VERDICTS: tuple[str, ...] = ("same", "new", "no_match", "not_comparable")
+"""The verdicts that take an encounter out of the review queue (all but ``not_sure``)."""
 ROLES: tuple[str, ...] = ("viewer", "reviewer", "admin")
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 
@@ -144,7 +148,8 @@ class MatchCandidate(Base):
 
 
 class Decision(Base):
-    """A reviewer's verdict on an encounter: same individual, new individual or not sure."""
+    """A reviewer's verdict on an encounter: same individual, new individual, none of the
+    candidates (``no_match``), a photo that cannot be compared (``not_comparable``) or not sure."""
 
     __tablename__ = "decisions"
     __table_args__ = (_one_of("verdict", VERDICTS, "verdict"),)

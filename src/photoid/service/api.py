@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from photoid.catalog import (
+    AlreadyDecided,
     EncounterInfo,
     add_encounter,
     candidates_for,
@@ -196,17 +197,22 @@ def get_candidates(request: Request, encounter_id: EncounterId, _who: Viewer) ->
 def post_decision(
     request: Request, encounter_id: EncounterId, body: DecisionIn, who: Reviewer
 ) -> DecisionOut:
-    """Decide that the encounter shows a known individual, a new one, or that you are not sure."""
+    """Decide that the encounter shows a known individual, a new one, none of the candidates
+    (``no_match``), photos that cannot be compared (``not_comparable``), or that you are not
+    sure. 409 when the encounter already has a decision other than ``not_sure``: undo it first."""
     encounter_or_404(request, encounter_id)
-    decision = decide(
-        catalog_of(request),
-        encounter_id,
-        body.verdict,
-        body.individual or None,
-        decided_by=who.name,
-        user_id=who.user_id,
-        notes=body.notes,
-    )
+    try:
+        decision = decide(
+            catalog_of(request),
+            encounter_id,
+            body.verdict,
+            body.individual or None,
+            decided_by=who.name,
+            user_id=who.user_id,
+            notes=body.notes,
+        )
+    except AlreadyDecided as exc:
+        raise ApiError(409, str(exc), "already_decided") from exc
     enqueue_sync(catalog_of(request))
     code = queries.codes_of(catalog_of(request), {decision.individual_id})
     return DecisionOut.of(decision, code.get(decision.individual_id or 0))

@@ -11,7 +11,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from photoid.catalog import Catalog
 from photoid.catalog.calibration import SUFFIX
-from photoid.catalog.models import Decision, Encounter, Image, Individual, MatchCandidate
+from photoid.catalog.models import (
+    SETTLING_VERDICTS,
+    Decision,
+    Encounter,
+    Image,
+    Individual,
+    MatchCandidate,
+)
 
 T = TypeVar("T")
 EncounterStatus = Literal["all", "awaiting", "decided"]
@@ -93,8 +100,9 @@ def search_individuals(
 
 
 def _decided() -> Exists:
+    """The encounter has a decision that takes it out of the review queue (not ``not_sure``)."""
     return exists().where(
-        Decision.encounter_id == Encounter.id, Decision.verdict.in_(("same", "new"))
+        Decision.encounter_id == Encounter.id, Decision.verdict.in_(SETTLING_VERDICTS)
     )
 
 
@@ -110,7 +118,8 @@ def list_encounters(
     q: str | None = None,
 ) -> Page[Encounter]:
     """Encounters, newest first. ``awaiting``: photos not yet given to an individual and no
-    same/new decision (oldest first, the review queue); ``decided``: with such a decision.
+    decision but ``not_sure`` (oldest first, the review queue); ``decided``: with a decision
+    other than ``not_sure`` (same, new, no match, not comparable).
     ``q``: only those whose location, label or observer contains it (any case)."""
     query = select(Encounter).order_by(Encounter.id.desc())
     if status == "awaiting":

@@ -1,10 +1,9 @@
-"""What the review page adds to the catalog's decisions: the verdicts a reviewer can give and
-how each is stored, and the reviewer's last decision that an undo would reverse.
+"""What the review page adds to the catalog's decisions: how a verdict reads on the page, and
+the reviewer's last decision that an undo would reverse.
 
-The catalog knows three verdicts (``same``, ``new``, ``not_sure``). "No match" (none of the
-candidates shown) and "not comparable" (the photo cannot be compared: too blurred, wrong
-side) are stored as ``not_sure`` decisions whose notes start with their label, so they stay
-in the review queue like any ``not_sure`` encounter.
+The page offers every catalog verdict: match (``same``), new individual (``new``), "no match"
+(``no_match``: none of the candidates shown), "not comparable" (``not_comparable``: the photo
+cannot be compared, too blurred or the wrong side) and "not sure" (``not_sure``).
 """
 
 from __future__ import annotations
@@ -14,27 +13,12 @@ from dataclasses import dataclass
 from photoid.catalog.audit import history
 from photoid.catalog.db import Catalog
 
-NOTED = {"no_match": "no match", "not_comparable": "not comparable"}
-"""Web verdict -> the label that starts the notes of its ``not_sure`` decision."""
 LOOK_BACK = 200
 """How many of the latest changes are searched for the reviewer's last decision."""
 
 
-def stored_verdict(verdict: str, notes: str) -> tuple[str, str]:
-    """The catalog verdict and notes that record web ``verdict`` with the reviewer's ``notes``
-    (``no_match`` and ``not_comparable`` become ``not_sure`` with their label first)."""
-    label = NOTED.get(verdict)
-    if label is None:
-        return verdict, notes
-    return "not_sure", f"{label}: {notes}" if notes else label
-
-
-def verdict_label(verdict: str, notes: str) -> str:
-    """How a stored decision reads on the page: "no match" for a ``not_sure`` noted so."""
-    if verdict == "not_sure":
-        for label in NOTED.values():
-            if notes == label or notes.startswith(f"{label}: "):
-                return label
+def verdict_label(verdict: str) -> str:
+    """How a stored verdict reads on the page: ``no_match`` as "no match"."""
     return verdict.replace("_", " ")
 
 

@@ -218,9 +218,10 @@ class IndividualDetailOut(IndividualOut):
 
 
 class DecisionIn(BaseModel):
-    """``same`` needs ``individual`` (a code); ``new`` may give the new code; ``not_sure`` none."""
+    """``same`` needs ``individual`` (a code); ``new`` may give the new code; ``not_sure``,
+    ``no_match`` and ``not_comparable`` name none."""
 
-    verdict: Literal["same", "new", "not_sure"]
+    verdict: Literal["same", "new", "not_sure", "no_match", "not_comparable"]
     individual: Code | None = None
     notes: str = Field("", max_length=MAX_NOTES)
 

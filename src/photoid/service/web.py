@@ -15,7 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from photoid.catalog import decide, images_of, logins
+from photoid.catalog import AlreadyDecided, decide, images_of, logins
 from photoid.catalog.matching import enqueue_sync
 from photoid.catalog.users import MAX_PASSWORD
 from photoid.errors import PhotoidError
@@ -33,7 +33,7 @@ from photoid.service.auth import (
 )
 from photoid.service.errors import ApiError
 from photoid.service.offload import run_blocking, run_cpu
-from photoid.service.reviewing import Undoable, last_decision, stored_verdict, verdict_label
+from photoid.service.reviewing import Undoable, last_decision, verdict_label
 from photoid.service.schemas import (
     MAX_CODE,
     MAX_ID,
@@ -189,16 +189,17 @@ def review_decide(
     notes: Annotated[str, Form(max_length=MAX_NOTES)] = "",
 ) -> Response:
     """Record the reviewer's decision, then open the next encounter awaiting review.
-    ``verdict``: a catalog verdict, or ``no_match`` / ``not_comparable`` (see
-    :mod:`photoid.service.reviewing`)."""
+    ``verdict``: a catalog verdict (see :func:`photoid.catalog.decide`); the page again, with
+    the reason, when it is refused (409 when the encounter was already decided)."""
     catalog = catalog_of(request)
     view = queries.encounter_view(catalog, encounter_id)
     if view is None:
         raise ApiError(404, f"no encounter {encounter_id} in the catalog")
     chosen = {"same": individual, "new": new_code}.get(verdict)
-    stored, noted = stored_verdict(verdict, notes)
     try:
-        decide(catalog, encounter_id, stored, chosen or None, who.name, who.user_id, noted)
+        decide(catalog, encounter_id, verdict, chosen or None, who.name, who.user_id, notes)
+    except AlreadyDecided as exc:
+        return _review(request, who, view, 409, str(exc))
     except PhotoidError as exc:
         return _review(request, who, view, 400, str(exc))
     enqueue_sync(catalog)
