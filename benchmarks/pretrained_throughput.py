@@ -25,6 +25,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,7 @@ def measure(
         assert not any(errors), errors
         on_device[precision] = vectors[:check]
         result[f"photos_per_s_{precision}"] = round(len(paths) / seconds, 1)
-    cpu = load_pretrained_embedder(PretrainedConfig(**{**config.to_dict(), "device": "cpu"}))
+    cpu = load_pretrained_embedder(replace(config, device="cpu"))
     exact, _ = embed_images(cpu, paths[:check], image_size=size, batch_size=batch, precision="fp32")
     for precision, vectors in on_device.items():
         result[f"max_abs_diff_{precision}_vs_cpu_fp32"] = float(np.abs(vectors - exact).max())

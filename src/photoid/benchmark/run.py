@@ -82,14 +82,20 @@ class BenchmarkOptions:
     precision: str = "auto"
 
     def engine(self, **chosen: Any) -> EngineOptions:
-        """Engine options with this benchmark's device and precision."""
-        keypoints = chosen.pop("keypoints", KeypointConfig())
+        """Engine options with this benchmark's device and precision; the learned keypoints
+        and the pretrained embedder run there too unless their own device is set."""
+        keypoints: KeypointConfig = chosen.pop("keypoints", KeypointConfig())
+        pretrained: PretrainedConfig = chosen.pop("pretrained", PretrainedConfig())
         return EngineOptions(
-            keypoints=keypoints.with_overrides(device=self.device),
+            keypoints=keypoints.with_overrides(device=self._placed(keypoints.device)),
+            pretrained=replace(pretrained, device=self._placed(pretrained.device)),
             device=self.device,
             precision=self.precision,
             **chosen,
         )
+
+    def _placed(self, own: str) -> str:
+        return self.device if own == "auto" else own
 
 
 def parse_methods(text: str) -> tuple[Method, ...]:
@@ -220,8 +226,7 @@ def _pretrained(
     """The pretrained embedder used as it is (zero-shot), cropping as the local engine."""
     config, changed = local_settings(name)
     given = chosen.pretrained
-    device = given.device if given.device != "auto" else chosen.device
-    model = replace(given, use_bbox=given.use_bbox and config.use_bbox, device=device)
+    model = replace(given, use_bbox=given.use_bbox and config.use_bbox)
     options = chosen.engine(local=config, pretrained=model)
     result = evaluate(split.dataset, split.column, "pretrained", options, progress=progress)
     weights = (f"weights={Path(model.weights).name}",) if model.weights else ()

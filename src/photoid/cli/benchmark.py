@@ -81,7 +81,6 @@ def benchmark(
         write_atomic,
     )
     from photoid.cli.options import pretrained_config
-    from photoid.devices import check_device_name, check_precision
     from photoid.engines.pretrained_config import PREFIX
 
     if docs is not None:
@@ -94,8 +93,8 @@ def benchmark(
         train_settings=tuple(s for s in given if not s.startswith(PREFIX)),
         pretrained=pretrained_config(pretrained),
         pretrained_settings=tuple(pretrained),
-        device=check_device_name(device),
-        precision=check_precision(precision),
+        device=device,
+        precision=precision,
     )
 
     def show(record: RunRecord) -> None:

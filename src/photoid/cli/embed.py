@@ -37,7 +37,6 @@ def embed(
     from photoid.data import load_dataset
     from photoid.deep.embed import embed_dataset
     from photoid.deep.store import save_embeddings
-    from photoid.devices import check_device_name, check_precision
     from photoid.errors import PhotoidError
 
     pretrained = pretrained_config(settings)
@@ -53,8 +52,8 @@ def embed(
             model or pretrained,
             tta=tta or (),
             progress=lambda n: bar.advance(task, n),
-            device=None if pretrained.device != "auto" else check_device_name(device),
-            precision=check_precision(precision),
+            device=None if pretrained.device != "auto" else device,
+            precision=precision,
         )
     save_embeddings(embeddings, out)
     typer.echo(

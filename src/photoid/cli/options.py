@@ -63,10 +63,25 @@ TtaOption = Annotated[
     list[str] | None,
     typer.Option(help="deep: test-time views flip, rot90, rot180, rot270 (repeatable)."),
 ]
+
+
+def _device(name: str) -> str:
+    from photoid.devices import check_device_name
+
+    return check_device_name(name)
+
+
+def _precision(name: str) -> str:
+    from photoid.devices import check_precision
+
+    return check_precision(name)
+
+
 DeviceOption = Annotated[
     str,
     typer.Option(
         "--device",
+        callback=_device,
         help="Where networks run (deep and pretrained embedders, learned keypoints): auto (a "
         "CUDA GPU when there is one), cpu, cuda or cuda:N. Engines without a network ignore it.",
     ),
@@ -75,6 +90,7 @@ PrecisionOption = Annotated[
     str,
     typer.Option(
         "--precision",
+        callback=_precision,
         help="Embedding arithmetic: auto (mixed bfloat16/float16 on a GPU, float32 on the "
         "CPU), fp32, bf16 or fp16 (GPU only).",
     ),

@@ -82,7 +82,6 @@ def pseudo_label(
     from photoid.data.readers import CopiedNotLinked
     from photoid.deep.pseudo_label import pseudo_label as label_queries
     from photoid.deep.pseudo_label import write_pseudo_labels
-    from photoid.devices import check_device_name, check_precision
 
     if out is not None and in_place:
         raise PhotoidError("give either --out FOLDER or --in-place, not both")
@@ -100,8 +99,8 @@ def pseudo_label(
             tta=tta or (),
             ensemble=ensemble_mode(ensemble),
             progress=progress,
-            device=check_device_name(device),
-            precision=check_precision(precision),
+            device=device,
+            precision=precision,
         )
     written = None
     if out is not None or in_place:

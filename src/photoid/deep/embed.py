@@ -14,17 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from photoid import devices
 from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
 from photoid.deep.store import EmbeddingSet, model_fingerprint
-from photoid.devices import inference
+from photoid.devices import inference, resolve_device
 from photoid.engines.pretrained_config import PretrainedConfig, channels
 from photoid.errors import ImageLoadError, PhotoidError
 from photoid.models import Embedder
 from photoid.models.embedder import embedder_config
-from photoid.models.pretrained import PretrainedEmbedder, load_pretrained, resolve_device
+from photoid.models.pretrained import PretrainedEmbedder, load_pretrained
 from photoid.train.config import TrainConfig, build_config
 
 TTA_VIEWS: tuple[str, ...] = ("flip", "rot90", "rot180", "rot270")
@@ -144,7 +143,7 @@ def load_pretrained_embedder(config: PretrainedConfig) -> PretrainedEmbedder:
         mean=channels(config.mean, "mean"),
         std=channels(config.std, "std"),
     )
-    return embedder.to(resolve_device(config.device))
+    return embedder.to(resolve_device(config.device, "pretrained.device"))
 
 
 def embed_dataset(
@@ -172,7 +171,7 @@ def embed_dataset(
         fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
     else:
         embedder, config = load_embedder(model)
-        embedder.to(devices.resolve_device(device or "auto", "--device"))
+        embedder.to(resolve_device(device or "auto", "--device"))
         image_size, use_bbox, batch_size = config.image_size, config.use_bbox, 32
         fingerprint = model_fingerprint(model)
     table = dataset.table

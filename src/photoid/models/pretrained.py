@@ -9,7 +9,6 @@ any of the model's tensors unset is refused, naming the keys.
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from photoid import devices
 from photoid.errors import PhotoidError
 from photoid.models.backbone import check_model_name
 from photoid.models.weights import read_state_dict
@@ -79,10 +77,8 @@ def preprocessing(
 
 class PretrainedEmbedder(nn.Module):
     """images (B, 3, H, W) float, normalised by :attr:`preprocessing` -> (B, D) float unit
-    rows: the model's pooled features (``num_classes=0``), L2-normalised.
-
-    Pickled with its weights on the CPU, so an engine fitted on a GPU loads on a machine
-    without one; unpickled, it goes back to CUDA where there is one and it ran on one."""
+    rows: the model's pooled features (``num_classes=0``), L2-normalised. The engine holding
+    it (:class:`photoid.deep.engine.DeepEngine`) pickles it with its weights on the CPU."""
 
     def __init__(self, model: nn.Module, name: str, preprocessing: Preprocessing) -> None:
         super().__init__()
@@ -90,20 +86,6 @@ class PretrainedEmbedder(nn.Module):
         self.name = name
         self.embedding_size = int(getattr(model, "num_features"))  # noqa: B009 (set by timm)
         self.preprocessing = preprocessing
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_modules"] = {
-            k: None if m is None else copy.deepcopy(m).cpu() for k, m in self._modules.items()
-        }
-        state["on_cuda"] = any(p.is_cuda for p in self.parameters())
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        on_cuda = bool(state.pop("on_cuda", False))
-        super().__setstate__(state)  # type: ignore[no-untyped-call]
-        if on_cuda and torch.cuda.is_available():
-            self.cuda()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.model(images), p=2.0, dim=1)
@@ -191,8 +173,3 @@ def load_strict(model: nn.Module, tensors: dict[str, torch.Tensor], source: str)
             "the file of another model, or does it need --set pretrained.prefix=PREFIX?"
         )
     model.load_state_dict({k: tensors[k] for k in own}, strict=True)
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cpu``/``cuda``/``cuda:N`` checked."""
-    return devices.resolve_device(name, "pretrained.device")
