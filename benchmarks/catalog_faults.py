@@ -17,9 +17,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
+
+if TYPE_CHECKING:
+    from photoid.catalog import Catalog
 
 VICTIM = "victim"
 HOLD_A_JOB = """
@@ -130,43 +134,33 @@ def kill_a_worker(data_dir: Path, url: str | None, encounter: int, lease_s: floa
         catalog.close()
 
 
-def jobs_by_kind(data_dir: Path, url: str | None) -> dict[str, int]:
+def jobs_by_kind(catalog: Catalog) -> dict[str, int]:
     """The jobs in the catalog: ``kind`` and ``kind status`` -> count."""
     from sqlalchemy import func, select
 
-    from photoid.catalog import open_catalog
     from photoid.catalog.models import Job
 
-    catalog = open_catalog(data_dir, url)
-    try:
-        query = select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
-        counts: dict[str, int] = {}
-        with catalog.session() as session:
-            for kind, status, count in session.execute(query):
-                counts[kind] = counts.get(kind, 0) + count
-                counts[f"{kind} {status}"] = count
-        return counts
-    finally:
-        catalog.close()
+    query = select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
+    counts: dict[str, int] = {}
+    with catalog.session() as session:
+        for kind, status, count in session.execute(query):
+            counts[kind] = counts.get(kind, 0) + count
+            counts[f"{kind} {status}"] = count
+    return counts
 
 
-def match_seconds(data_dir: Path, url: str | None) -> dict[str, float]:
+def match_seconds(catalog: Catalog) -> dict[str, float]:
     """Finished match jobs: p50 and p95 seconds queued (created -> started) and running
     (started -> finished), the time a reviewer waits for an upload's candidates."""
     from sqlalchemy import select
 
-    from photoid.catalog import open_catalog
     from photoid.catalog.models import Job
 
-    catalog = open_catalog(data_dir, url)
-    try:
-        query = select(Job.created_at, Job.started_at, Job.finished_at).where(
-            Job.kind == "match", Job.status == "done"
-        )
-        with catalog.session() as session:
-            rows = [r for r in session.execute(query) if r[1] is not None and r[2] is not None]
-    finally:
-        catalog.close()
+    query = select(Job.created_at, Job.started_at, Job.finished_at).where(
+        Job.kind == "match", Job.status == "done"
+    )
+    with catalog.session() as session:
+        rows = [r for r in session.execute(query) if r[1] is not None and r[2] is not None]
     if not rows:
         return {}
     queued = np.array([(started - created).total_seconds() for created, started, _ in rows])

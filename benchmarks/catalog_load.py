@@ -33,10 +33,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
@@ -52,6 +52,9 @@ from catalog_faults import (
     match_seconds,
     new_individual_burst,
 )
+
+if TYPE_CHECKING:
+    from photoid.catalog import Catalog
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -143,18 +146,13 @@ def new_token(work: Path, url: str | None) -> str:
         catalog.close()
 
 
-def count_decisions(work: Path, url: str | None) -> int:
+def count_decisions(catalog: Catalog) -> int:
     from sqlalchemy import func, select
 
-    from photoid.catalog import open_catalog
     from photoid.catalog.models import Decision
 
-    catalog = open_catalog(work / "data", url)
-    try:
-        with catalog.session() as session:
-            return int(session.scalar(select(func.count()).select_from(Decision)) or 0)
-    finally:
-        catalog.close()
+    with catalog.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Decision)) or 0)
 
 
 @contextmanager
@@ -260,9 +258,12 @@ def _load(work: Path, url: str | None, backend: str, args: argparse.Namespace) -
         elapsed = time.monotonic() - started
         burst, encounter = new_individual_burst(base, token, photos[0], args.burst)
         takeover = kill_a_worker(work / "data", url, encounter, args.lease)
-    stored = count_decisions(work, url)
-    jobs = jobs_by_kind(work / "data", url)
-    waits = match_seconds(work / "data", url)
+    from photoid.catalog import open_catalog
+
+    with closing(open_catalog(work / "data", url)) as catalog:
+        stored = count_decisions(catalog)
+        jobs = jobs_by_kind(catalog)
+        waits = match_seconds(catalog)
     return LoadResult(backend, args.clients, elapsed, tally, stored, burst, takeover, jobs, waits)
 
 

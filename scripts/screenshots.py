@@ -10,13 +10,10 @@ awaiting review (real keypoints), serves it on a free port and drives headless C
 from __future__ import annotations
 
 import argparse
-import socket
+import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
@@ -29,9 +26,10 @@ from photoid.service import queries
 from photoid.service.app import create_app
 from photoid.service.settings import Settings
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-USER, PASSWORD = "rita", "correct horse"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "service"))
+from browser_support import PASSWORD, launch, log_in, serving
+
+USER = "rita"
 VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 
 
@@ -57,19 +55,9 @@ def build_app(folder: Path) -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def shoot(page: Page, base: str, out: Path) -> None:
     """Log in and save queue.png, review.png and decided.png into ``out``."""
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", USER)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button")
-    page.wait_for_url(f"{base}/review")
+    log_in(page, base, USER)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=out / "queue.png", full_page=True)
     first = page.locator("table a[href^='/review/']").first.get_attribute("href")
@@ -93,27 +81,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     out: Path = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
-        app = build_app(Path(folder))
-        port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        serving(build_app(Path(folder))) as base,
+        sync_playwright() as playwright,
+    ):
+        browser = launch(playwright)
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=ARGS, headless=True
-                )
-                try:
-                    shoot(browser.new_page(viewport=VIEWPORT), f"http://127.0.0.1:{port}", out)
-                finally:
-                    browser.close()
+            shoot(browser.new_page(viewport=VIEWPORT), base, out)
         finally:
-            server.should_exit = True
-            thread.join(10)
+            browser.close()
     print(f"screenshots written to {out}")
 
 

@@ -13,9 +13,10 @@ from photoid.core import Identification
 from photoid.data.synth import generate
 from photoid.data.table import Dataset, load_dataset
 from photoid.local.config import LocalConfig
-from photoid.local.engine import LocalEngine, _drop_owner
+from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_one
 from photoid.local.features import Features
+from photoid.local.neighbours import drop_owner as _drop_owner
 
 CONFIG = LocalConfig(max_side=256)
 

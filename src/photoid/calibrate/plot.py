@@ -19,6 +19,8 @@ MIN_PER_BIN = 10
 """The fewest predictions a bin of a report's diagram may hold."""
 COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14)]
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 64, 20, 40, 56
+_Rect = tuple[float, float, float, float]
+"""(left, top, right, bottom) in px of the picture."""
 
 
 def reliability_diagram(
@@ -64,7 +66,7 @@ def reliability_diagram(
     draw.text((8, top - 10), "observed frequency", fill="black", font=font, anchor="lm")
     draw.text((left + width / 2, 6), title, fill="black", font=font, anchor="mt")
     total = max((int(c.counts.sum()) for c in curves.values()), default=1)
-    taken: list[tuple[float, float, float, float]] = []
+    taken: list[_Rect] = []
     for n, (name, curve) in enumerate(curves.items()):
         colour = COLOURS[n % len(COLOURS)]
         points = [
@@ -97,17 +99,14 @@ def save_reliability_diagram(
     return path
 
 
-Box = tuple[float, float, float, float]
-
-
 def _count_label(
     draw: ImageDraw.ImageDraw,
     at: tuple[float, float],
     radius: float,
     text: str,
     font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
-    area: Box,
-    taken: list[Box],
+    area: _Rect,
+    taken: list[_Rect],
 ) -> bool:
     """Write ``text`` beside a dot: above right, above left, below right or below left, the
     first place inside ``area`` (left, top, right, bottom) that overlaps no box in ``taken``;
@@ -129,7 +128,7 @@ def _count_label(
     return False
 
 
-def _overlap(a: Box, b: Box) -> bool:
+def _overlap(a: _Rect, b: _Rect) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 

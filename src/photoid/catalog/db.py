@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Update, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +45,13 @@ class Catalog:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+
+def rows_changed(session: Session, statement: Update) -> int:
+    """Run an UPDATE in ``session``; how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def default_url(data_dir: Path) -> str:

@@ -27,13 +27,13 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Update, and_, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from photoid.catalog.db import Catalog
+from photoid.catalog.db import Catalog, rows_changed
 from photoid.catalog.models import JOB_STATUSES, Job, utcnow
 from photoid.errors import PhotoidError
 
@@ -115,15 +115,10 @@ def claim(
     of_kind: ColumnElement[bool] = true() if kinds is None else Job.kind.in_(kinds)
     expired = and_(Job.status == "running", Job.lease_expires_at < now)
     spent = select(Job.id).where(expired, Job.attempts >= max_attempts, of_kind)
-    give_up = (
-        update(Job)
-        .where(Job.id.in_(spent.with_for_update(skip_locked=True)))
-        .values(
-            status="failed",
-            error=f"failed after {max_attempts} attempts: {STOPPED} (its lease expired)",
-            finished_at=now,
-            lease_expires_at=None,
-        )
+    give_up = _give_up(
+        Job.id.in_(spent.with_for_update(skip_locked=True)),
+        f"failed after {max_attempts} attempts: {STOPPED} (its lease expired)",
+        now,
     )
     claimable = or_(Job.status == "queued", and_(expired, Job.attempts < max_attempts))
     inner = (
@@ -161,7 +156,7 @@ def _holder(job_id: int, worker: str, attempt: int | None) -> ColumnElement[bool
 def _finish(catalog: Catalog, job_id: int, worker: str, attempt: int | None, **values: Any) -> bool:
     statement = update(Job).where(_holder(job_id, worker, attempt)).values(**values)
     with catalog.session() as session:
-        return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        return rows_changed(session, statement) > 0
 
 
 def heartbeat(
@@ -273,15 +268,10 @@ def requeue_stale(
     if worker is not None:
         stale.append(Job.worker == worker)
     left = and_(Job.status == "running", or_(*stale))
-    give_up = (
-        update(Job)
-        .where(left, Job.attempts >= max_attempts)
-        .values(
-            status="failed",
-            error=f"failed after {max_attempts} attempts: {STOPPED}",
-            finished_at=now,
-            lease_expires_at=None,
-        )
+    give_up = _give_up(
+        and_(left, Job.attempts >= max_attempts),
+        f"failed after {max_attempts} attempts: {STOPPED}",
+        now,
     )
     retry = (
         update(Job)
@@ -290,7 +280,17 @@ def requeue_stale(
     )
     with catalog.session() as session:
         session.execute(give_up)
-        return int(session.execute(retry).rowcount)  # type: ignore[attr-defined]
+        return rows_changed(session, retry)
+
+
+def _give_up(where: ColumnElement[bool], error: str, now: datetime) -> Update:
+    """The statement failing for good the running jobs matching ``where``, whose worker
+    stopped once too often."""
+    return (
+        update(Job)
+        .where(where)
+        .values(status="failed", error=error, finished_at=now, lease_expires_at=None)
+    )
 
 
 def get_job(catalog: Catalog, job_id: int) -> Job:

@@ -39,7 +39,7 @@ NAMING = {
 VERDICTS: tuple[str, ...] = ("same", "new", "not_sure", "no_match", "not_comparable")
 NAMING_VERDICTS: tuple[str, ...] = ("same", "new")
 """The verdicts that give the encounter's photos to an individual (the others name none)."""
-SETTLING_VERDICTS: tuple[str, ...] = ("same", "new", "no_match", "not_comparable")
+SETTLING_VERDICTS: tuple[str, ...] = tuple(v for v in VERDICTS if v != "not_sure")
 """The verdicts that take an encounter out of the review queue (all but ``not_sure``)."""
 ROLES: tuple[str, ...] = ("viewer", "reviewer", "admin")
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")

@@ -14,10 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, Update, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Update, delete, select, update
 
-from photoid.catalog.db import Catalog
+from photoid.catalog.db import Catalog, rows_changed
 from photoid.catalog.models import User, UserSession, utcnow
 
 LIFETIME = timedelta(hours=8)
@@ -34,13 +33,6 @@ class LiveSession:
 
     user: User
     session_id: int
-
-
-def rows_changed(session: Session, statement: Update) -> int:
-    """Run an UPDATE in ``session``; how many rows it changed."""
-    result = session.execute(statement)
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
 
 
 def token_hash(token: str) -> str:

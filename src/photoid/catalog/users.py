@@ -16,10 +16,11 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from photoid.catalog.db import Catalog
+from photoid.catalog.db import Catalog, rows_changed
 from photoid.catalog.models import ROLES, ApiToken, User, utcnow
-from photoid.catalog.sessions import SEEN_EVERY, ending_sessions, rows_changed, token_hash
+from photoid.catalog.sessions import SEEN_EVERY, ending_sessions, token_hash
 from photoid.errors import PhotoidError
 
 TOKEN_PREFIX = "pid_"
@@ -77,13 +78,17 @@ def add_user(catalog: Catalog, name: str, role: str, password: str) -> User:
         return user
 
 
-def get_user(catalog: Catalog, name: str) -> User:
-    """The user named ``name`` (PhotoidError when there is none)."""
-    with catalog.session() as session:
-        user = session.scalar(select(User).where(User.name == name))
+def _named(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise PhotoidError(f"no user named {name!r}; add one with `photoid users add`")
     return user
+
+
+def get_user(catalog: Catalog, name: str) -> User:
+    """The user named ``name`` (PhotoidError when there is none)."""
+    with catalog.session() as session:
+        return _named(session, name)
 
 
 def list_users(catalog: Catalog) -> list[User]:
@@ -97,10 +102,9 @@ def verify_password(catalog: Catalog, name: str, password: str) -> User | None:
     unknown or inactive user as for a wrong password."""
     dummy = _dummy_hash()  # made before any lookup, so only the first call ever pays for it
     with catalog.session() as session:
-        user = session.scalar(select(User).where(User.name == name))
-        usable = user is not None and user.active
-        matched = _matches(user.password_hash if user and usable else dummy, password)
-        if user is None or not usable or not matched:
+        user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
+        matched = _matches(dummy if user is None else user.password_hash, password)
+        if user is None or not matched:
             return None
         if _HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = _HASHER.hash(password)
@@ -113,18 +117,18 @@ def set_password(
     """Give user ``name`` a new password and end their browser sessions but ``keep_session``
     (the row id of the session making the change, if any); returns how many ended."""
     hashed = _HASHER.hash(_checked_password(password))
-    user = get_user(catalog, name)
     with catalog.session() as session:
-        session.execute(update(User).where(User.id == user.id).values(password_hash=hashed))
+        user = _named(session, name)
+        user.password_hash = hashed
         return rows_changed(session, ending_sessions(user.id, keep_session))
 
 
 def set_active(catalog: Catalog, name: str, active: bool) -> Ended:
     """Reactivate or deactivate user ``name``. Deactivating ends their browser sessions and
     revokes their API tokens, so reactivating never brings an old credential back."""
-    user = get_user(catalog, name)
     with catalog.session() as session:
-        session.execute(update(User).where(User.id == user.id).values(active=active))
+        user = _named(session, name)
+        user.active = active
         if active:
             return Ended(0, 0)
         sessions = rows_changed(session, ending_sessions(user.id))
@@ -140,16 +144,16 @@ def set_active(catalog: Catalog, name: str, active: bool) -> Ended:
 def create_token(catalog: Catalog, name: str, label: str = "") -> str:
     """A new API token for user ``name``; shown once, only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    user = get_user(catalog, name)
     with catalog.session() as session:
+        user = _named(session, name)
         session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label))
     return token
 
 
 def list_tokens(catalog: Catalog, name: str) -> list[ApiToken]:
     """User ``name``'s API tokens (live and revoked), newest first; hashes only."""
-    user = get_user(catalog, name)
     with catalog.session() as session:
+        user = _named(session, name)
         return list(
             session.scalars(
                 select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())

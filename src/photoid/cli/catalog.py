@@ -45,6 +45,14 @@ UrlOption = Annotated[
 ]
 
 
+@contextmanager
+def _opened(data: Path, url: str | None) -> Iterator[Catalog]:
+    from photoid.catalog import open_catalog
+
+    with closing(open_catalog(data, url)) as catalog:
+        yield catalog
+
+
 @catalog_app.command("import")
 def import_command(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder holding metadata.csv.")],
@@ -53,9 +61,9 @@ def import_command(
     quiet: QuietOption = False,
 ) -> None:
     """Start an empty catalog from a labelled dataset in the native format."""
-    from photoid.catalog import import_dataset, open_catalog
+    from photoid.catalog import import_dataset
 
-    with closing(open_catalog(data, url)) as catalog, stage_progress() as progress:
+    with _opened(data, url) as catalog, stage_progress() as progress:
         summary = import_dataset(catalog, dataset, progress=progress)
     typer.echo(
         f"Imported {summary.images} images, {summary.individuals} individuals and "
@@ -70,9 +78,9 @@ def history_command(
     url: UrlOption = None,
 ) -> None:
     """The latest changes (id, time, who, what), newest first: the ids `undo` takes."""
-    from photoid.catalog import history, open_catalog
+    from photoid.catalog import history
 
-    with closing(open_catalog(data, url)) as catalog:
+    with _opened(data, url) as catalog:
         entries = history(catalog, limit)
     for entry in entries:
         state = f" (undone by #{entry.undone_by_id})" if entry.undone_by_id else ""
@@ -89,10 +97,10 @@ def undo_command(
     url: UrlOption = None,
 ) -> None:
     """Undo one change (a decision, merge, split, import...); the undo is a change itself."""
-    from photoid.catalog import open_catalog, undo
+    from photoid.catalog import undo
     from photoid.catalog.matching import enqueue_sync
 
-    with closing(open_catalog(data, url)) as catalog:
+    with _opened(data, url) as catalog:
         reverse = undo(catalog, change, actor=actor)
         enqueue_sync(catalog)
     typer.echo(f"Undid change #{change} as change #{reverse.id}")
@@ -106,9 +114,9 @@ def export_command(
     quiet: QuietOption = False,
 ) -> None:
     """Write the catalog as a dataset in the native format, images included."""
-    from photoid.catalog import export_dataset, open_catalog
+    from photoid.catalog import export_dataset
 
-    with closing(open_catalog(data, url)) as catalog, stage_progress() as progress:
+    with _opened(data, url) as catalog, stage_progress() as progress:
         metadata = export_dataset(catalog, out, progress=progress)
     typer.echo(f"Wrote {metadata}")
 
@@ -118,14 +126,6 @@ PasswordOption = Annotated[
     str,
     typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password."),
 ]
-
-
-@contextmanager
-def _opened(data: Path, url: str | None) -> Iterator[Catalog]:
-    from photoid.catalog import open_catalog
-
-    with closing(open_catalog(data, url)) as catalog:
-        yield catalog
 
 
 @users_app.command("add")

@@ -38,10 +38,11 @@ def read_metadata_csv(path: Path) -> pd.DataFrame:
     text = _decoded(path)
     if not text.strip():
         raise DatasetError("the file is empty; it needs a header line 'image,identity'", path=path)
-    records = _records(path, text)
+    lines = _LINE_BREAK.split(text)
+    records = _records(path, text, lines)
     header_line, header_row = records[0]
     header = [h.strip() for h in header_row]
-    _check_header(path, header, _LINE_BREAK.split(text)[header_line - 1], header_line)
+    _check_header(path, header, lines[header_line - 1], header_line)
     body = records[1:]
     for line, row in body:
         if len(row) != len(header):
@@ -88,13 +89,13 @@ def _line_at(prefix: str) -> int:
     return len(_LINE_BREAK.findall(prefix)) + 1
 
 
-def _records(path: Path, text: str) -> list[tuple[int, list[str]]]:
-    """Every non-blank record with the line it starts on; strict about quotes and line breaks.
+def _records(path: Path, text: str, lines: list[str]) -> list[tuple[int, list[str]]]:
+    """Every non-blank record of ``text`` (split into ``lines``, quoted in messages) with the
+    line it starts on; strict about quotes and line breaks.
 
     The csv reader counts physical lines (``line_num``), so a record's first line is one past
     the count before it was read, blank lines included.
     """
-    lines = _LINE_BREAK.split(text)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     while True:

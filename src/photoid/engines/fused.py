@@ -73,8 +73,7 @@ class Fused(Engine):
             if hasattr(engine, "use_device"):  # a deep input; colour runs no network
                 engine.use_device(device, precision)
         if self.engine.learned is not None:
-            learned = self.engine.learned
-            learned.config = learned.config.with_overrides(device=device)
+            self.engine.learned.use_device(device)
 
     def identify(
         self, queries: Queries, progress: Callable[[int], None] | None = None

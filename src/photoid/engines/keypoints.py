@@ -42,7 +42,7 @@ class LearnedKeypoints(LocalFeatures):
 
     def _use_device(self, device: str, precision: str) -> None:
         if hasattr(self, "engine"):
-            self.engine.config = self.engine.config.with_overrides(device=device)
+            self.engine.use_device(device)
 
     def left_out(
         self,

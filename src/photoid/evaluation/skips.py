@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from photoid.core import Identification
+from photoid.core import Box, Identification
 from photoid.data.images import image_problem
 from photoid.data.schema import UNKNOWN_IDENTITY
 from photoid.data.table import Dataset
@@ -75,13 +75,14 @@ def gallery_skips(gallery: Dataset, skipped: Sequence[str]) -> Skips:
     rows: dict[str, list[int]] = {}
     for position, name in enumerate(gallery.table["image"]):
         rows.setdefault(str(name), []).append(position)
+    boxes = _boxes(gallery)
     photos = []
     for name in skipped:
         positions = rows.get(name)
         if not positions:
             continue
         position = positions.pop(0)
-        found = _problem(gallery, position)
+        found = image_problem(gallery.image_path(position), boxes[position])
         code, reason = found or ("unreadable", "the engine could not read it")
         photos.append(SkippedPhoto(_line(gallery, position), name, code, reason))
     known = int((gallery.table["identity"] != UNKNOWN_IDENTITY).sum())  # the photos engines add
@@ -92,11 +93,12 @@ def query_skips(queries: Dataset, answers: Sequence[Identification]) -> Skips:
     """The queries answered with nothing because their photo could not be read (an answer
     without candidates, a warning, and a photo that does not load; "no keypoints found" and
     other engine outcomes on a readable photo are answers, not skips)."""
+    boxes = _boxes(queries)
     photos = []
     for position, answer in enumerate(answers):
         if answer.candidates or answer.warning is None:
             continue
-        found = _problem(queries, position)
+        found = image_problem(queries.image_path(position), boxes[position])
         # A box problem counts only when the engine read the box (its warning says so).
         if found is not None and (found[0] != "bbox_outside" or found[1] in answer.warning):
             image = str(queries.table["image"].iloc[position])
@@ -126,10 +128,10 @@ def skipped_summary(skips: Sequence[Skips]) -> dict[str, Any]:
     }
 
 
-def _problem(dataset: Dataset, position: int) -> tuple[str, str] | None:
-    boxes = dataset.cells("bbox")
-    box = boxes[position] if boxes is not None else None
-    return image_problem(dataset.image_path(position), box if isinstance(box, tuple) else None)
+def _boxes(dataset: Dataset) -> list[Box | None]:
+    """Each row's box (None where it has none), read once for all the photos diagnosed."""
+    cells = dataset.cells("bbox") or [None] * len(dataset)
+    return [box if isinstance(box, tuple) else None for box in cells]
 
 
 def _line(dataset: Dataset, position: int) -> int:

@@ -17,8 +17,9 @@ MATCHERS: tuple[str, ...] = ("lightglue", "mutual")
 PREFIX = "keypoints."
 """``--set keypoints.NAME=VALUE`` sets this engine's NAME (plain names go to the local engine)."""
 
-# Settings that change the stored keypoints and descriptors (the feature cache key).
-FEATURE_FIELDS: tuple[str, ...] = ("extractor", "side", "max_keypoints", "use_bbox")
+# Settings that change the stored keypoints and descriptors (the feature cache key); one left
+# unset (None) is left out of the key, so caches made before it existed stay valid.
+FEATURE_FIELDS: tuple[str, ...] = ("extractor", "side", "max_upscale", "max_keypoints", "use_bbox")
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,8 @@ class KeypointConfig:
 
     def fingerprint(self) -> str:
         """Short hash of the settings that change the features (the cache folder's name)."""
-        chosen = {name: getattr(self, name) for name in FEATURE_FIELDS}
-        if self.max_upscale is not None:  # absent when unset: older caches stay valid
-            chosen["max_upscale"] = self.max_upscale
+        values = {name: getattr(self, name) for name in FEATURE_FIELDS}
+        chosen = {name: value for name, value in values.items() if value is not None}
         text = json.dumps({"engine": "keypoints", **chosen}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -133,18 +133,9 @@ class KeypointEngine:
                 scenery.append(None)
                 continue
             same = rows_of[self.identities[row]]
-            retrieved, _, allowed = self.retrieval.score_images(
-                found.features, self.viewpoints[row], same
+            _, _, short, verified = self._shortlist(
+                found.features, learned, self.viewpoints[row], same
             )
-            order = np.argsort(-retrieved, kind="stable")
-            if allowed is not None:
-                order = order[allowed[order]]
-            short = order[: self.config.shortlist]
-            gallery = [self._features[i] for i in short]
-            pairs = match_gallery(learned, gallery, self.config)
-            verified = [
-                verify(learned, g, p, self.config) for g, p in zip(gallery, pairs, strict=True)
-            ]
             owners = [self.identities[i] for i in short]
             scenery.append(scenery_weights(verified, owners, len(learned), self.config.scenery))
 
@@ -179,6 +170,10 @@ class KeypointEngine:
 
     def __len__(self) -> int:
         return len(self.retrieval)
+
+    def use_device(self, device: str) -> None:
+        """Run the keypoint networks on ``device`` from now on (``keypoints.device``)."""
+        self.config = self.config.with_overrides(device=device)
 
     def add(
         self,
@@ -277,15 +272,8 @@ class KeypointEngine:
             return Identification(name, warning="the gallery is empty")
         if len(local) == 0 and len(learned) == 0:
             return Identification(name, warning="no keypoints found in the image")
-        retrieved, _, allowed = self.retrieval.score_images(local, viewpoint, exclude)
-        order = np.argsort(-retrieved, kind="stable")
-        if allowed is not None:
-            order = order[allowed[order]]
-        short = order[: self.config.shortlist]
-        gallery = [self._features[i] for i in short]
+        retrieved, allowed, short, verified = self._shortlist(local, learned, viewpoint, exclude)
         owners = [self.identities[i] for i in short]
-        pairs = match_gallery(learned, gallery, self.config)
-        verified = [verify(learned, g, p, self.config) for g, p in zip(gallery, pairs, strict=True)]
         weights = (
             background_weights(verified, owners, len(learned)) if self.config.background else None
         )
@@ -308,6 +296,25 @@ class KeypointEngine:
             keypoints=len(learned),
             shortlist=tuple(dict.fromkeys(owners)),
         )
+
+    def _shortlist(
+        self,
+        local: Features,
+        learned: Features,
+        viewpoint: str | None,
+        exclude: Collection[int] | None,
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, list[Verified]]:
+        """RootSIFT's scores of every gallery photo, the photos allowed (None: all), the
+        ``shortlist`` best allowed rows, and the learned keypoints verified against each."""
+        retrieved, _, allowed = self.retrieval.score_images(local, viewpoint, exclude)
+        order = np.argsort(-retrieved, kind="stable")
+        if allowed is not None:
+            order = order[allowed[order]]
+        short = order[: self.config.shortlist]
+        gallery = [self._features[i] for i in short]
+        pairs = match_gallery(learned, gallery, self.config)
+        verified = [verify(learned, g, p, self.config) for g, p in zip(gallery, pairs, strict=True)]
+        return retrieved, allowed, short, verified
 
     def _evidence(self, row: int, query: Features, result: Verified, score: float) -> Match:
         gallery = self._features[row]

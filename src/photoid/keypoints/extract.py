@@ -35,10 +35,9 @@ def resized(pixels: np.ndarray, side: int) -> tuple[np.ndarray, float]:
 def target_side(shape: tuple[int, ...], config: KeypointConfig) -> int:
     """The longest side, px, an image of ``shape`` (H, W, ...) is resized to: ``config.side``,
     or less where that would enlarge it more than ``config.max_upscale`` times."""
-    longest = max(shape[:2])
     if config.max_upscale is None:
         return config.side
-    return max(1, min(config.side, round(longest * config.max_upscale)))
+    return max(1, min(config.side, round(max(shape[:2]) * config.max_upscale)))
 
 
 def describe(images: Sequence[np.ndarray], config: KeypointConfig) -> list[Features]:

@@ -21,9 +21,7 @@ from photoid.local.extraction import Extracted, extract_many
 from photoid.local.features import Features, get_detector
 from photoid.local.geometry import judge
 from photoid.local.index import DescriptorIndex
-from photoid.local.neighbours import clean_viewpoint as _clean
-from photoid.local.neighbours import drop_owner as _drop_owner
-from photoid.local.neighbours import excluded_rows as _rows
+from photoid.local.neighbours import clean_viewpoint, drop_owner, excluded_rows
 from photoid.local.scoring import identity_scores
 from photoid.local.verify import Correspondences, one_to_one, ransac_fit, ratio_matches
 from photoid.local.voting import image_votes, lnbnn_weights
@@ -159,7 +157,7 @@ class LocalEngine:
         owner = len(self.images)
         self.images.append(name)
         self.identities.append(identity)
-        self.viewpoints.append(_clean(viewpoint))
+        self.viewpoints.append(clean_viewpoint(viewpoint))
         self._features.append(self._stored(features))
         self._labels = np.append(self._labels, self._identity_lookup[identity])
         self.index.add(features.descriptors, owner)
@@ -213,7 +211,7 @@ class LocalEngine:
                 warnings.warn(f"skipped query: {result.error}", stacklevel=2)
                 answers.append(Identification(name, warning=result.error))
             else:
-                answers.append(self.identify_features(name, result.features, _clean(view)))
+                answers.append(self.identify_features(name, result.features, clean_viewpoint(view)))
             if progress is not None:
                 progress(1)
         return answers
@@ -247,7 +245,7 @@ class LocalEngine:
         of each verified photo by gallery row, and the bool ``(G,)`` mask of photos allowed
         (None: all; ``exclude`` and another viewpoint are not)."""
         k = self.config.knn
-        left_out = _rows(exclude)
+        left_out = excluded_rows(exclude)
         distances, owners, keypoints = self._neighbours(features.descriptors, k + 1, left_out)
         weights = lnbnn_weights(distances, k)
         allowed = self._allowed(viewpoint, left_out)
@@ -276,13 +274,13 @@ class LocalEngine:
         limit = min(self.index.size, keep + _DEPTH * left_out.size)
         depth = min(limit, keep + left_out.size)
         rows = np.arange(descriptors.shape[0])
-        out = _drop_owner(*self.index.search(descriptors, depth), left_out, keep)
+        out = drop_owner(*self.index.search(descriptors, depth), left_out, keep)
         while True:
             short = rows[(out[1][rows] < 0).any(axis=1)]
             if short.size == 0 or depth >= limit:
                 return out
             depth = min(limit, 4 * depth)
-            deeper = _drop_owner(*self.index.search(descriptors[short], depth), left_out, keep)
+            deeper = drop_owner(*self.index.search(descriptors[short], depth), left_out, keep)
             for mine, theirs in zip(out, deeper, strict=True):
                 mine[short] = theirs
             rows = short

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from photoid.catalog.logins import LoginThrottled, change_password
 from photoid.catalog.models import User
@@ -22,13 +22,13 @@ from photoid.catalog.users import (
     set_password,
 )
 from photoid.errors import PhotoidError
-from photoid.service.auth import Principal, catalog_of, require
+from photoid.service.auth import Admin, Principal, Viewer, catalog_of, client_address
 from photoid.service.errors import ApiError
 from photoid.service.offload import run_cpu
 from photoid.service.schemas import (
-    MAX_ID,
     MAX_USER,
     EndedOut,
+    IdPath,
     OwnPasswordIn,
     PasswordIn,
     TokenIn,
@@ -38,13 +38,7 @@ from photoid.service.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1")
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Admin = Annotated[Principal, Depends(require("admin"))]
 UserName = Annotated[str, Path(min_length=1, max_length=MAX_USER)]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _own_or_admin(who: Principal, name: str) -> None:
@@ -81,9 +75,7 @@ def get_tokens(
 
 
 @router.delete("/tokens/{token_id:int}", status_code=204)
-def delete_token(
-    request: Request, token_id: Annotated[int, Path(ge=1, le=MAX_ID)], who: Viewer
-) -> Response:
+def delete_token(request: Request, token_id: IdPath, who: Viewer) -> Response:
     """Revoke one of your API tokens (an admin: anyone's) at once."""
     owner = None if who.can("admin") else who.name
     if not revoke_token_id(catalog_of(request), token_id, owner):
@@ -104,7 +96,7 @@ async def put_own_password(request: Request, body: OwnPasswordIn, who: Viewer) -
             who.name,
             body.old_password,
             body.new_password,
-            _client(request),
+            client_address(request),
             who.session_id,
         )
     except LoginThrottled as exc:

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
@@ -33,7 +33,7 @@ from photoid.catalog import (
 from photoid.catalog.matching import MatchFilter, enqueue_encounter, enqueue_sync
 from photoid.catalog.models import Encounter, Image, Individual
 from photoid.service import queries
-from photoid.service.auth import Principal, catalog_of, require
+from photoid.service.auth import Admin, Principal, Reviewer, Viewer, catalog_of
 from photoid.service.errors import ApiError
 from photoid.service.offload import run_blocking, run_cpu
 from photoid.service.schemas import (
@@ -45,6 +45,7 @@ from photoid.service.schemas import (
     DecisionOut,
     EncounterDetailOut,
     EncounterOut,
+    IdPath,
     ImageOut,
     IndividualDetailOut,
     IndividualOut,
@@ -58,12 +59,8 @@ from photoid.service.settings import Settings
 from photoid.service.uploads import checked_uploads, encounter_form, form_openapi
 
 router = APIRouter(prefix="/api/v1")
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Reviewer = Annotated[Principal, Depends(require("reviewer"))]
-Admin = Annotated[Principal, Depends(require("admin"))]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
-EncounterId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 CodePath = Annotated[str, PathParam(min_length=1, max_length=MAX_CODE)]
 EncounterSearch = Annotated[
     str | None, Query(max_length=MAX_TEXT, description="Part of location/label/observer.")
@@ -169,7 +166,7 @@ def get_encounters(
 
 
 @router.get("/encounters/{encounter_id:int}")
-def get_encounter(request: Request, encounter_id: EncounterId, _who: Viewer) -> EncounterDetailOut:
+def get_encounter(request: Request, encounter_id: IdPath, _who: Viewer) -> EncounterDetailOut:
     """One encounter with its photos and decisions."""
     view = queries.encounter_view(catalog_of(request), encounter_id)
     if view is None:
@@ -183,7 +180,7 @@ def get_encounter(request: Request, encounter_id: EncounterId, _who: Viewer) -> 
 
 
 @router.get("/encounters/{encounter_id:int}/candidates")
-def get_candidates(request: Request, encounter_id: EncounterId, _who: Viewer) -> list[CandidateOut]:
+def get_candidates(request: Request, encounter_id: IdPath, _who: Viewer) -> list[CandidateOut]:
     """Every engine's ranked candidates for each photo of the encounter."""
     catalog = catalog_of(request)
     encounter_or_404(request, encounter_id)
@@ -195,7 +192,7 @@ def get_candidates(request: Request, encounter_id: EncounterId, _who: Viewer) ->
 
 @router.post("/encounters/{encounter_id:int}/decision", status_code=201)
 def post_decision(
-    request: Request, encounter_id: EncounterId, body: DecisionIn, who: Reviewer
+    request: Request, encounter_id: IdPath, body: DecisionIn, who: Reviewer
 ) -> DecisionOut:
     """Decide that the encounter shows a known individual, a new one, none of the candidates
     (``no_match``), photos that cannot be compared (``not_comparable``), or that you are not

@@ -21,9 +21,9 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
 from photoid.catalog import Catalog, verify_token
@@ -62,6 +62,11 @@ class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+
+
+def client_address(request: Request) -> str:
+    """The caller's network address (``unknown`` when the server does not know it)."""
+    return request.client.host if request.client else "unknown"
 
 
 def catalog_of(request: Request) -> Catalog:
@@ -149,6 +154,12 @@ def require(role: str) -> Callable[[Request], Awaitable[Principal]]:
         return await _authorize(request, await authenticated(request), role)
 
     return dependency
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Reviewer = Annotated[Principal, Depends(require("reviewer"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+"""The API routes' callers with at least that role (web pages use :func:`require_page`)."""
 
 
 def require_page(role: str) -> Callable[[Request], Awaitable[Principal]]:

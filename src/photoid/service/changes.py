@@ -7,48 +7,17 @@ refuses, naming it, a change that a later change still in effect depends on.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request
 
 from photoid.catalog.audit import find_change, history, undo
 from photoid.catalog.matching import enqueue_sync
-from photoid.catalog.models import AuditEntry
-from photoid.service.auth import Principal, catalog_of, require
+from photoid.service.auth import Reviewer, Viewer, catalog_of
 from photoid.service.errors import ApiError
-from photoid.service.schemas import MAX_ID
+from photoid.service.schemas import ChangeOut, IdPath
 
 router = APIRouter(prefix="/api/v1")
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Reviewer = Annotated[Principal, Depends(require("reviewer"))]
-ChangeId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class ChangeOut(BaseModel):
-    """One change of the catalog: who, when, what; ``undoes``: the change this one undid;
-    ``undone_by``: the change that undid this one."""
-
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    summary: str
-    undoes: int | None
-    undone_by: int | None
-
-    @classmethod
-    def of(cls, entry: AuditEntry) -> ChangeOut:
-        return cls(
-            id=entry.id,
-            at=entry.at,
-            actor=entry.actor,
-            action=entry.action,
-            summary=entry.summary,
-            undoes=entry.undoes_id,
-            undone_by=entry.undone_by_id,
-        )
 
 
 @router.get("/changes")
@@ -62,18 +31,17 @@ def get_changes(
 
 
 @router.post("/changes/{change_id:int}/undo", status_code=201)
-def post_undo(request: Request, change_id: ChangeId, who: Reviewer) -> ChangeOut:
+def post_undo(request: Request, change_id: IdPath, who: Reviewer) -> ChangeOut:
     """Undo a change (your own; an admin: anyone's); answers the undo, itself a change."""
     catalog = catalog_of(request)
     entry = find_change(catalog, change_id)
     if entry is None:
-        raise ApiError(404, f"no change #{change_id}", "not_found")
-    if who.role != "admin" and entry.actor != who.name:
+        raise ApiError(404, f"no change #{change_id}")
+    if not who.can("admin") and entry.actor != who.name:
         raise ApiError(
             403,
             f"change #{change_id} was made by {entry.actor}: a reviewer undoes only their own "
             "changes; ask an admin",
-            "forbidden",
         )
     reverse = undo(catalog, change_id, actor=who.name)
     enqueue_sync(catalog)  # the gallery follows the identities the undo put back

@@ -5,11 +5,10 @@ every answer holding catalog data they are not cached (:mod:`photoid.service.hea
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from PIL import Image as PILImage
 from PIL import ImageOps
@@ -17,15 +16,13 @@ from PIL import ImageOps
 from photoid.catalog.models import Image
 from photoid.catalog.storage import EXTENSIONS
 from photoid.service import queries
-from photoid.service.auth import Principal, catalog_of, require
+from photoid.service.auth import Viewer, catalog_of
 from photoid.service.errors import ApiError
 from photoid.service.evidence import match_picture
 from photoid.service.offload import run_blocking, run_cpu
-from photoid.service.schemas import MAX_ID
+from photoid.service.schemas import IdPath
 
 router = APIRouter(prefix="/api/v1/images")
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 MEDIA_TYPES = {fmt: f"image/{'jpeg' if ext == 'jpg' else ext}" for fmt, ext in EXTENSIONS.items()}
 
 
@@ -41,7 +38,7 @@ def image_or_404(request: Request, image_id: int) -> Image:
 
 
 @router.get("/{image_id:int}")
-def get_image(request: Request, image_id: RowId, _who: Viewer) -> FileResponse:
+def get_image(request: Request, image_id: IdPath, _who: Viewer) -> FileResponse:
     """The photo's file as stored."""
     image = image_or_404(request, image_id)
     return FileResponse(
@@ -52,8 +49,11 @@ def get_image(request: Request, image_id: RowId, _who: Viewer) -> FileResponse:
 
 THUMBNAIL_SIDE = 160
 """Longest side, px, of the thumbnails in lists (the review queue)."""
+THUMBNAILS_KEPT = 1024
+"""Thumbnails kept in memory (about 10 KiB each): the queue shows the same ones on every visit."""
 
 
+@lru_cache(maxsize=THUMBNAILS_KEPT)  # stored files are content-addressed: a path never changes
 def thumbnail_jpeg(path: Path, side: int = THUMBNAIL_SIDE) -> bytes:
     """The photo at ``path`` shrunk to at most ``side`` px on its longest side, as JPEG bytes
     (EXIF orientation applied, so it shows as the full photo does)."""
@@ -66,21 +66,20 @@ def thumbnail_jpeg(path: Path, side: int = THUMBNAIL_SIDE) -> bytes:
 
 
 @router.get("/{image_id:int}/thumbnail.jpg")
-async def get_thumbnail(request: Request, image_id: RowId, _who: Viewer) -> Response:
+async def get_thumbnail(request: Request, image_id: IdPath, _who: Viewer) -> Response:
     """The photo at most 160 px on its longest side, as JPEG (drawn in the app's CPU pool)."""
     image = await run_blocking(image_or_404, request, image_id)
     path = catalog_of(request).store.path(image.file)
     return Response(await run_cpu(request, thumbnail_jpeg, path), media_type="image/jpeg")
 
 
-@router.get("/{query_id:int}/matches/{candidate_id:int}.png")
-async def get_match_picture(
-    request: Request, query_id: RowId, candidate_id: RowId, _who: Viewer
-) -> Response:
-    """The query photo beside the candidate's best-matching photo, with the keypoint pairs the
-    engine matched drawn as lines (404 when the engine gave no keypoints)."""
+def _match_inputs(
+    request: Request, query_id: int, candidate_id: int
+) -> tuple[Path, Path, list[list[float]]]:
+    """The files of query photo ``query_id`` and of candidate ``candidate_id``'s best photo,
+    with their matched keypoint pairs (404 when the engine gave no keypoints)."""
     catalog = catalog_of(request)
-    candidate = await run_blocking(queries.get_candidate, catalog, candidate_id)
+    candidate = queries.get_candidate(catalog, candidate_id)
     if (
         candidate is None
         or candidate.image_id != query_id
@@ -90,13 +89,17 @@ async def get_match_picture(
         raise ApiError(
             404, f"no matched keypoints for candidate {candidate_id} of image {query_id}"
         )
-    query = await run_blocking(image_or_404, request, query_id)
-    gallery = await run_blocking(image_or_404, request, candidate.best_image_id)
-    png = await run_cpu(
-        request,
-        match_picture,
-        catalog.store.path(query.file),
-        catalog.store.path(gallery.file),
-        candidate.keypoints,
-    )
+    query = image_or_404(request, query_id)
+    gallery = image_or_404(request, candidate.best_image_id)
+    return catalog.store.path(query.file), catalog.store.path(gallery.file), candidate.keypoints
+
+
+@router.get("/{query_id:int}/matches/{candidate_id:int}.png")
+async def get_match_picture(
+    request: Request, query_id: IdPath, candidate_id: IdPath, _who: Viewer
+) -> Response:
+    """The query photo beside the candidate's best-matching photo, with the keypoint pairs the
+    engine matched drawn as lines (404 when the engine gave no keypoints)."""
+    query, gallery, pairs = await run_blocking(_match_inputs, request, query_id, candidate_id)
+    png = await run_cpu(request, match_picture, query, gallery, pairs)
     return Response(png, media_type="image/png")

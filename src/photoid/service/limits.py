@@ -80,11 +80,18 @@ class BodyLimit:
             return
         method, path = scope["method"], route_path(scope)
         allowance = self.routes.get((method, path), self.default)
-        refusal = BodyTooLarge(allowance, f"{method} {path}")
-        answer = error_response(413, refusal.message, refusal.code, refusal.details)
+        route = f"{method} {path}"
+
+        async def answer() -> None:
+            # built only for a refusal: most requests never need it
+            refusal = BodyTooLarge(allowance, route)
+            await error_response(413, refusal.message, refusal.code, refusal.details)(
+                scope, receive, send
+            )
+
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > allowance.limit:
-            await answer(scope, receive, send)
+            await answer()
             return
         seen = 0
         exceeded = False
@@ -97,7 +104,7 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > allowance.limit:
                     exceeded = True
-                    raise refusal
+                    raise BodyTooLarge(allowance, route)
             return message
 
         async def guarded(message: Message) -> None:
@@ -105,7 +112,7 @@ class BodyLimit:
             if exceeded:
                 if not started:
                     started = True
-                    await answer(scope, receive, send)
+                    await answer()
                 return
             started = True
             await send(message)
@@ -115,4 +122,4 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 started = True
-                await answer(scope, receive, send)
+                await answer()

@@ -5,13 +5,15 @@ so bad input is answered 422 at the edge instead of failing in the database."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String
 
 from photoid.catalog.models import (
     ApiToken,
+    AuditEntry,
     Base,
     Decision,
     Encounter,
@@ -48,6 +50,8 @@ ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 which the exported metadata.csv (one row per line) could not hold. Notes may span lines."""
 Code = Annotated[str, Field(max_length=MAX_CODE, pattern=ONE_LINE)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""A row id in a route's path."""
 
 
 def score_kind(engine: str) -> ScoreKind:
@@ -71,6 +75,16 @@ def chance_in_words(probability: float) -> str:
     """``0.83`` -> ``"83% · very likely"``: a calibrated probability as a reviewer reads it."""
     words = next(text for bound, text in CHANCE_WORDS if probability >= bound)
     return f"{probability:.0%} · {words}"
+
+
+class RowOut(BaseModel):
+    """A shape whose fields are the catalog row's attributes of the same names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, row: object) -> Self:
+        return cls.model_validate(row)
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -130,7 +144,7 @@ class ImageOut(BaseModel):
         )
 
 
-class EncounterOut(BaseModel):
+class EncounterOut(RowOut):
     id: int
     date: datetime | None
     location: str | None
@@ -138,18 +152,6 @@ class EncounterOut(BaseModel):
     notes: str
     label: str | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, row: Encounter) -> EncounterOut:
-        return cls(
-            id=row.id,
-            date=row.date,
-            location=row.location,
-            observer=row.observer,
-            notes=row.notes,
-            label=row.label,
-            created_at=row.created_at,
-        )
 
 
 class DecisionOut(BaseModel):
@@ -255,18 +257,14 @@ class MeOut(BaseModel):
     via: str
 
 
-class UserOut(BaseModel):
+class UserOut(RowOut):
     name: str
     role: str
     active: bool
     created_at: datetime
 
-    @classmethod
-    def of(cls, row: User) -> UserOut:
-        return cls(name=row.name, role=row.role, active=row.active, created_at=row.created_at)
 
-
-class TokenInfoOut(BaseModel):
+class TokenInfoOut(RowOut):
     """An API token's facts (never the token: only its hash is kept); revoke it by ``id``."""
 
     id: int
@@ -275,14 +273,29 @@ class TokenInfoOut(BaseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
 
+
+class ChangeOut(BaseModel):
+    """One change of the catalog: who, when, what; ``undoes``: the change this one undid;
+    ``undone_by``: the change that undid this one."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    summary: str
+    undoes: int | None
+    undone_by: int | None
+
     @classmethod
-    def of(cls, row: ApiToken) -> TokenInfoOut:
+    def of(cls, entry: AuditEntry) -> ChangeOut:
         return cls(
-            id=row.id,
-            label=row.label,
-            created_at=row.created_at,
-            last_used_at=row.last_used_at,
-            revoked_at=row.revoked_at,
+            id=entry.id,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            summary=entry.summary,
+            undoes=entry.undoes_id,
+            undone_by=entry.undone_by_id,
         )
 
 

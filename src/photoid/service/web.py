@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -20,12 +19,13 @@ from photoid.catalog.matching import enqueue_sync
 from photoid.catalog.users import MAX_PASSWORD
 from photoid.errors import PhotoidError
 from photoid.service import queries
-from photoid.service.api import upload_encounter
+from photoid.service.api import CodePath, Offset, upload_encounter
 from photoid.service.auth import (
     Principal,
     authenticated,
     catalog_of,
     check_csrf,
+    client_address,
     csrf_token,
     log_in,
     log_out,
@@ -41,6 +41,7 @@ from photoid.service.schemas import (
     MAX_TEXT,
     MAX_USER,
     ONE_LINE,
+    IdPath,
     chance_in_words,
     score_kind,
 )
@@ -52,8 +53,6 @@ PAGE_SIZE = 50
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(require_page("viewer"))]
 Reviewer = Annotated[Principal, Depends(require_page("reviewer"))]
-Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
-EncounterId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 def render(
@@ -98,10 +97,14 @@ async def login(
     """Check the password and start a fresh server-side session (401 with the form again if
     wrong; 429 with ``Retry-After`` after too many failures for the name or the address)."""
     await check_csrf(request)
-    address = request.client.host if request.client else "unknown"
     try:
         done = await run_cpu(
-            request, logins.log_in, catalog_of(request), username, password, address
+            request,
+            logins.log_in,
+            catalog_of(request),
+            username,
+            password,
+            client_address(request),
         )
     except logins.LoginThrottled as exc:
         error = f"{str(exc)[0].upper()}{str(exc)[1:]}."
@@ -170,7 +173,7 @@ def _review(
 
 
 @router.get("/review/{encounter_id:int}")
-def review_page(request: Request, encounter_id: EncounterId, who: Viewer) -> HTMLResponse:
+def review_page(request: Request, encounter_id: IdPath, who: Viewer) -> HTMLResponse:
     """The query photos beside the top candidates, with the decision form for reviewers."""
     view = queries.encounter_view(catalog_of(request), encounter_id)
     if view is None:
@@ -181,7 +184,7 @@ def review_page(request: Request, encounter_id: EncounterId, who: Viewer) -> HTM
 @router.post("/review/{encounter_id:int}", response_model=None)
 def review_decide(
     request: Request,
-    encounter_id: EncounterId,
+    encounter_id: IdPath,
     who: Reviewer,
     verdict: Annotated[str, Form(max_length=16)],
     individual: Annotated[str | None, Form(max_length=MAX_CODE, pattern=ONE_LINE)] = None,
@@ -223,7 +226,7 @@ def individuals_page(
 @router.get("/individuals/{code:path}")
 def individual_page(
     request: Request,
-    code: Annotated[str, PathParam(min_length=1, max_length=MAX_CODE)],
+    code: CodePath,
     who: Viewer,
 ) -> HTMLResponse:
     """An individual's sightings and photo history."""

@@ -69,23 +69,22 @@
         other.classList.toggle("chosen", other === item);
       }
     });
+    // candidates are listed only on the review page, which always has the panes
     var evidence = item.querySelector("label");
-    if (panes) {
-      queryView.src = imageUrl(evidence.dataset.query);
-      if (evidence.dataset.image) {
-        candidateView.src = imageUrl(evidence.dataset.image);
-        candidateView.hidden = false;
-      } else {
-        candidateView.removeAttribute("src");
-        candidateView.hidden = true;
-      }
-      candidateLabel.textContent = "Candidate " + (selected + 1) + ": " + item.dataset.code +
-        (evidence.dataset.image ? "" : " (no photo)");
-      pairs = evidence.dataset.pairs ? JSON.parse(evidence.dataset.pairs) : null;
-      pointsButton.disabled = !pairs;
-      pointsNote.textContent = pairs ? pairs.length + " matched" : "none for this candidate";
-      draw();
+    queryView.src = imageUrl(evidence.dataset.query);
+    if (evidence.dataset.image) {
+      candidateView.src = imageUrl(evidence.dataset.image);
+      candidateView.hidden = false;
+    } else {
+      candidateView.removeAttribute("src");
+      candidateView.hidden = true;
     }
+    candidateLabel.textContent = "Candidate " + (selected + 1) + ": " + item.dataset.code +
+      (evidence.dataset.image ? "" : " (no photo)");
+    pairs = evidence.dataset.pairs ? JSON.parse(evidence.dataset.pairs) : null;
+    pointsButton.disabled = !pairs;
+    pointsNote.textContent = pairs ? pairs.length + " matched" : "none for this candidate";
+    draw();
   }
 
   // Synchronised zoom and pan ---------------------------------------------------------------
@@ -295,6 +294,7 @@
 
   function reviewKey(event) {
     var key = event.key;
+    var button = form && form.querySelector('button[data-key="' + key.toLowerCase() + '"]');
     if (/^[1-9]$/.test(key) && Number(key) <= items.length) {
       select(Number(key) - 1);
     } else if (key === "j" || key === "k") {
@@ -306,8 +306,8 @@
       window.location.assign(skip.href);
     } else if (key === "z" && undoButton) {
       undo();
-    } else if (form && form.querySelector('button[data-key="' + key.toLowerCase() + '"]')) {
-      form.requestSubmit(form.querySelector('button[data-key="' + key.toLowerCase() + '"]'));
+    } else if (button) {
+      form.requestSubmit(button);
     } else {
       return false;
     }
