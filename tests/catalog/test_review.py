@@ -238,3 +238,21 @@ def test_undo_add_encounter_removes_its_rows(
         encounter_images(catalog, encounter.id)
     with catalog.session() as session:
         assert session.scalars(select(Image)).all() == []
+
+
+def test_open_changes_are_one_actors_not_undone_ones_within_the_latest(
+    catalog: Catalog, make_png: Callable[..., bytes]
+) -> None:
+    from photoid.catalog.audit import open_changes
+
+    decided = []
+    for n, who in enumerate(["ana", "ben", "ana", "ana"]):
+        encounter, _ = add_encounter(catalog, [ImageUpload(make_png(n + 1), f"{n}.png")])
+        decide(catalog, encounter.id, "no_match", decided_by=who)
+        decided.append(history(catalog)[0].id)
+    undo(catalog, decided[3], actor="ana")  # ana's latest decision is undone
+    assert [e.id for e in open_changes(catalog, "ana", "decide", 100)] == [decided[2], decided[0]]
+    assert [e.id for e in open_changes(catalog, "ben", "decide", 100)] == [decided[1]]
+    # The latest 4 changes: the undo, decision 3, encounter 3's upload, decision 2.
+    assert [e.id for e in open_changes(catalog, "ana", "decide", 4)] == [decided[2]]
+    assert open_changes(catalog, "ana", "decide", 3) == []

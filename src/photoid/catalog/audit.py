@@ -138,6 +138,24 @@ def history(catalog: Catalog, limit: int = 50) -> list[AuditEntry]:
         return list(session.scalars(query))
 
 
+def open_changes(catalog: Catalog, actor: str, action: str, within: int) -> list[AuditEntry]:
+    """The entries of ``actor``'s ``action`` not undone yet among the latest ``within``
+    entries, newest first (filtered by the database, not read and sifted)."""
+    with catalog.session() as session:
+        window = select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(within)
+        query = (
+            select(AuditEntry)
+            .where(
+                AuditEntry.id.in_(window.scalar_subquery()),
+                AuditEntry.actor == actor,
+                AuditEntry.action == action,
+                AuditEntry.undone_by_id.is_(None),
+            )
+            .order_by(AuditEntry.id.desc())
+        )
+        return list(session.scalars(query))
+
+
 def find_change(catalog: Catalog, audit_id: int) -> AuditEntry | None:
     """Audit entry ``audit_id``, or None."""
     with catalog.session() as session:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from photoid.catalog.audit import history
+from photoid.catalog.audit import open_changes
 from photoid.catalog.db import Catalog
 
 LOOK_BACK = 200
@@ -36,9 +36,7 @@ def last_decision(catalog: Catalog, actor: str) -> Undoable | None:
     """The latest decision of ``actor`` among the last :data:`LOOK_BACK` changes that is not
     undone yet (None when there is none), so that undoing again steps further back. The undo
     itself may still be refused when a later change depends on it."""
-    for entry in history(catalog, LOOK_BACK):
-        if entry.actor != actor or entry.action != "decide" or entry.undone_by_id is not None:
-            continue
+    for entry in open_changes(catalog, actor, "decide", LOOK_BACK):
         rows = [row for row in (entry.after.get("decisions") or {}).values() if row]
         if rows:
             return Undoable(entry.id, int(rows[0]["encounter_id"]), entry.summary)
