@@ -1,164 +1,229 @@
-"""How the local engine's query cost grows with the gallery: synthetic galleries of 1,000, 5,000
-and 10,000 photos at 512 px longest side, 50 queries each (photos of gallery individuals that
-are not in the gallery themselves).
+"""How the local engine grows with its gallery: 1,000 to 100,000 synthetic photos at 512 px.
 
-    .venv/bin/python benchmarks/local_scaling.py [--sizes 1000 5000 10000] [--work DIR]
+    .venv/bin/python benchmarks/_scaling_data.py --work DIR            # once, in the background
+    .venv/bin/python benchmarks/local_scaling.py --work DIR [--sizes 1000 10000 100000]
+        [--retrieval single two_stage] [--queries 200] [--add 1000]
 
-The dataset is generated once under --work (2,000 individuals x 6 photos; photo 5 of each
-individual is a query, the rest gallery; a gallery of N photos is the first N/5 individuals).
-Features are extracted once into the cache, so each size measures the index and the queries.
-Each size runs in its own process, so peak memory (max RSS) is that gallery's alone.
+The photos come from benchmarks/_scaling_data.py (shards of 500 individuals x 6 photos; photos
+0-4 of an individual go into the gallery, photo 5 is its query; a gallery of N photos is the
+first N/5 individuals). Features are cached once, so each size measures the index, not SIFT.
+
+Each size and retrieval mode runs in two fresh processes. The first builds the engine (photos
+added from the feature cache, then the index) and saves it; the second loads it and measures:
+resident memory (anonymous RSS, so the memory-mapped features on disk do not count) per photo
+beyond a process that has imported everything, disk per photo, ms per query, top-1, and the
+shortlist recall (the share of queries whose individual has a photo among the ``shortlist``
+photos verified geometrically); then it adds the photos of the next ``--add / 5``
+individuals and times it.
+The last line extrapolates memory and disk to 1,000,000 photos from the two largest sizes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from _machine import describe
+from _scaling_data import PER_INDIVIDUAL, SHARD, load_photos, ready_shards
 
-PER_INDIVIDUAL = 6
-QUERIES = 50
+GALLERY_PHOTOS = PER_INDIVIDUAL - 1
 
 
-def prepare(work: Path, individuals: int, workers: int) -> Path:
-    from photoid.data.synth import generate
+def _anon_kib() -> int:
+    with open("/proc/self/status", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
 
-    data = work / "data"
-    if not (data / "metadata.csv").is_file():
-        started = time.perf_counter()
-        generate(
-            data,
-            individuals=individuals,
-            images_per=PER_INDIVIDUAL,
-            seed=0,
-            size=512,
-            workers=workers,
+
+def _selection(work: Path, size: int, add: int, queries: int) -> dict[str, Any]:
+    individuals = size // GALLERY_PHOTOS
+    extra = add // GALLERY_PHOTOS
+    shards = -(-(individuals + extra) // SHARD)
+    if ready_shards(work) < shards:
+        raise SystemExit(
+            f"{size:,} photos (+{add}) need {shards} shards; {ready_shards(work)} are ready: "
+            f"run benchmarks/_scaling_data.py --work {work} first"
         )
-        print(
-            f"generated {individuals * PER_INDIVIDUAL} photos in "
-            f"{time.perf_counter() - started:.0f} s",
-            flush=True,
+    photos = load_photos(work, shards)
+    identity = np.asarray(photos.identities)
+    number = np.asarray(photos.numbers)
+    order = list(dict.fromkeys(photos.identities))
+    member = np.isin(identity, order[:individuals])
+    newcomer = np.isin(identity, order[individuals : individuals + extra])
+    asked = np.flatnonzero(member & (number == GALLERY_PHOTOS))
+    asked = asked[np.linspace(0, asked.size - 1, min(queries, asked.size)).astype(int)]
+    return {
+        "photos": photos,
+        "gallery": np.flatnonzero(member & (number < GALLERY_PHOTOS)),
+        "added": np.flatnonzero(newcomer & (number < GALLERY_PHOTOS)),
+        "queries": asked,
+    }
+
+
+def _add(engine: Any, photos: Any, rows: np.ndarray) -> int:
+    return int(
+        engine.add(
+            [photos.paths[i] for i in rows],
+            [photos.identities[i] for i in rows],
+            bboxes=[photos.bboxes[i] for i in rows],
+            names=[str(photos.paths[i]) for i in rows],
         )
-    return data
+    )
 
 
-def run_size(data: Path, cache: Path, size: int) -> dict[str, float]:
-    import numpy as np
-
-    from photoid.data import load_dataset
+def build(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> dict[str, Any]:
     from photoid.local.config import LocalConfig
     from photoid.local.engine import LocalEngine
-    from photoid.local.extraction import extract_many
+    from photoid.local.storage import saving_into
 
-    dataset = load_dataset(data)
-    table = dataset.table
-    photo = table["image"].str.extract(r"_(\d+)\.\w+$")[0].astype(int).to_numpy()
-    identities = table["identity"].to_numpy()
-    first = list(dict.fromkeys(identities))[: size // (PER_INDIVIDUAL - 1)]
-    chosen = np.isin(identities, first)
-    gallery = dataset.subset(chosen & (photo != PER_INDIVIDUAL - 1))
-    query_rows = np.flatnonzero(chosen & (photo == PER_INDIVIDUAL - 1))
-    query_rows = query_rows[np.linspace(0, len(query_rows) - 1, QUERIES).astype(int)]
-    config = LocalConfig()
+    chosen = _selection(work, size, args.add, args.queries)
+    engine = LocalEngine(LocalConfig(retrieval=retrieval), work / "cache")  # type: ignore[arg-type]
     started = time.perf_counter()
-    engine = LocalEngine.from_dataset(gallery, config, cache)
+    _add(engine, chosen["photos"], chosen["gallery"])
     added = time.perf_counter()
-    query_table = table.iloc[query_rows]
-    features = extract_many(
-        [dataset.root / p for p in query_table["image"]],
-        list(query_table["bbox"]),
-        config,
+    engine.build_index()
+    built = time.perf_counter()
+    folder = work / "engines" / f"{retrieval}-{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    import pickle
+
+    with saving_into(folder):
+        (folder / "engine.pkl").write_bytes(pickle.dumps(engine, pickle.HIGHEST_PROTOCOL))
+    return {
+        "photos": len(engine),
+        "two_stage": engine.retrieval.two_stage,
+        "load_features_s": round(added - started, 1),
+        "index_build_s": round(built - added, 1),
+        "build_peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+    }
+
+
+def measure(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> dict[str, Any]:
+    import pickle
+
+    from photoid.local.extraction import extract_many
+    from photoid.local.storage import loading_from
+
+    chosen = _selection(work, size, args.add, args.queries)
+    photos, asked = chosen["photos"], chosen["queries"]
+    folder = work / "engines" / f"{retrieval}-{size}"
+    gc.collect()
+    before = _anon_kib()
+    with loading_from(folder):
+        engine = pickle.loads((folder / "engine.pkl").read_bytes())
+    gc.collect()
+    resident = _anon_kib() - before
+    retr = engine.retrieval
+    disk = retr.store.disk_bytes + sum(f.stat().st_size for f in folder.glob("*.pkl"))
+    extracted = extract_many(
+        [photos.paths[i] for i in asked],
+        [photos.bboxes[i] for i in asked],
+        engine.config,
         engine.cache,
     )
-    # The first search builds the approximate index (when the gallery is large enough).
-    engine.index.search(features[0].features.descriptors[:1], 2)  # type: ignore[union-attr]
-    indexed = time.perf_counter()
-    correct = 0
-    started_queries = time.perf_counter()
-    for row, extracted in zip(query_rows, features, strict=True):
-        answer = engine.identify_features(str(row), extracted.features)  # type: ignore[arg-type]
-        top = answer.candidates[0].identity if answer.candidates else None
-        correct += int(top == identities[row])
-    elapsed = time.perf_counter() - started_queries
+    correct, found, seconds = 0, 0, 0.0
+    for row, result in zip(asked, extracted, strict=True):
+        truth = photos.identities[row]
+        started = time.perf_counter()
+        scores, matches, allowed = engine.score_images(result.features)
+        ranked = engine.rank(scores, matches, allowed)
+        seconds += time.perf_counter() - started
+        correct += int(bool(ranked) and ranked[0].identity == truth)
+        found += int(any(engine.identities[m] == truth for m in matches))
+    started = time.perf_counter()
+    added = _add(engine, photos, chosen["added"])
+    add_seconds = time.perf_counter() - started
     return {
-        "gallery_photos": len(engine),
-        "descriptors": engine.index.size,
-        "approximate": engine.index.approximate,
-        "load_features_s": round(added - started, 1),
-        "index_build_s": round(indexed - added, 1),
-        "ms_per_query": round(1000 * elapsed / len(query_rows), 1),
-        "top1": round(correct / len(query_rows), 3),
-        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        "resident_bytes_per_photo": round(resident * 1024 / size),
+        "disk_bytes_per_photo": round(disk / size),
+        "ms_per_query": round(1000 * seconds / len(asked), 1),
+        "top1": round(correct / len(asked), 3),
+        "shortlist_recall": round(found / len(asked), 3),
+        "added_photos": added,
+        "add_ms_per_photo": round(1000 * add_seconds / max(added, 1), 1),
+        "queries": len(asked),
     }
+
+
+def _child(mode: str, size: int, retrieval: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--work",
+        str(args.work),
+        "--queries",
+        str(args.queries),
+        "--add",
+        str(args.add),
+        f"--{mode}",
+        f"{retrieval}:{size}",
+    ]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--retrieval", nargs="+", default=["single", "two_stage"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/photoid-scaling"))
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--add", type=int, default=1000)
+    parser.add_argument("--single-up-to", type=int, default=10000, help="largest single stage")
+    parser.add_argument("--build", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    cache = args.work / "cache"
-    if args.one is not None:
-        print(json.dumps(run_size(args.work / "data", cache, args.one)))
-        return
-    individuals = max(args.sizes) // (PER_INDIVIDUAL - 1)
-    data = prepare(args.work, individuals, args.workers)
-    # Extract every photo once (2 threads), so the sizes below measure search, not extraction.
-    from photoid.data import load_dataset
-    from photoid.local.cache import FeatureCache
-    from photoid.local.config import LocalConfig
-    from photoid.local.extraction import extract_many
-
-    config = LocalConfig()
-    dataset = load_dataset(data)
-    started = time.perf_counter()
-    extract_many(
-        [dataset.root / p for p in dataset.table["image"]],
-        list(dataset.table["bbox"]),
-        config,
-        FeatureCache(cache, config.fingerprint()),
-        workers=args.workers,
-    )
-    seconds = time.perf_counter() - started
-    print(
-        f"features of {len(dataset)} photos: {seconds:.0f} s "
-        f"({len(dataset) / seconds:.1f} photos/s, cached ones are skipped)",
-        flush=True,
-    )
+    for mode in ("build", "measure"):
+        if getattr(args, mode):
+            retrieval, size = getattr(args, mode).split(":")
+            run = build if mode == "build" else measure
+            print(json.dumps(run(args.work, int(size), retrieval, args)))
+            return
     rows = []
     for size in args.sizes:
-        out = (
-            subprocess.run(
-                [sys.executable, __file__, "--work", str(args.work), "--one", str(size)],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        result = json.loads(out)
-        print(json.dumps(result), flush=True)
-        rows.append(
-            f"| {result['gallery_photos']:,} | {result['descriptors']:,} | "
-            f"{'HNSW/IVF' if result['approximate'] else 'exact'} | {result['index_build_s']} | "
-            f"{result['ms_per_query']} | {result['top1']} | {result['peak_rss_gib']} |"
-        )
-    print(f"Machine: {describe()}. Command: `python {' '.join(sys.argv)}`\n")
+        for retrieval in args.retrieval:
+            if retrieval == "single" and size > args.single_up_to:
+                continue
+            result = {"size": size, "retrieval": retrieval}
+            result |= _child("build", size, retrieval, args)
+            result |= _child("measure", size, retrieval, args)
+            print(json.dumps(result), flush=True)
+            rows.append(result)
+    print(f"\nMachine: {describe()}. Command: `python {' '.join(sys.argv)}`\n")
     print(
-        "| gallery photos | descriptors | index | index build s | ms per query | top-1 "
-        "| peak RSS GiB |"
+        "| photos | retrieval | build s (features + index) | build peak RSS GiB | resident "
+        "B/photo | disk B/photo | ms/query | top-1 | shortlist recall | add ms/photo |"
     )
-    print("|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        recall = r["shortlist_recall"]
+        print(
+            f"| {r['size']:,} | {r['retrieval']} | {r['load_features_s']} + "
+            f"{r['index_build_s']} | {r['build_peak_rss_gib']} | "
+            f"{r['resident_bytes_per_photo']:,} | {r['disk_bytes_per_photo']:,} | "
+            f"{r['ms_per_query']} | {r['top1']} | {recall} | {r['add_ms_per_photo']} |"
+        )
+    staged = sorted((r for r in rows if r["two_stage"]), key=lambda r: r["size"])
+    if staged:
+        last = staged[-1]
+        gib = 1e6 * last["resident_bytes_per_photo"] / 2**30
+        disk = 1e6 * last["disk_bytes_per_photo"] / 2**30
+        print(
+            f"\n1,000,000 photos at the {last['size']:,}-photo rates: {gib:.1f} GiB resident "
+            f"(beyond the imported libraries), {disk:.0f} GiB on disk."
+        )
 
 
 if __name__ == "__main__":

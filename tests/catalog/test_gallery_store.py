@@ -218,17 +218,23 @@ def test_saved_gallery_never_proposes_images_deleted_or_detached_since(
     gallery = CatalogGallery.open(folder, config=CONFIG)
     assert gallery.restored
     assert gallery.sync(catalog).added == 0
-    assert len(gallery.engine.images) == 12  # both still in the engine's index...
+    assert len(gallery.engine.images) == 12  # both keep their rows in the engine...
+    rows = {name: row for row, name in enumerate(gallery.engine.images)}
+    alive = gallery.engine.engine.retrieval.alive  # type: ignore[attr-defined]
+    assert not alive[rows[str(gone.id)]] and not alive[rows[str(detached.id)]]  # ...removed
+    assert alive.sum() == 10
     assert gone.id not in gallery.members() and detached.id not in gallery.members()
     for ranked in _rank(gallery, catalog, [query, other]):
         best = {r.best_image_id for r in ranked}
-        assert gone.id not in best and detached.id not in best  # ...but never proposed
-        assert ranked[0].code == "spotted_0000" and ranked[0].best_image_id == kept.id
+        assert gone.id not in best and detached.id not in best  # never proposed
+        codes = {r.code: r.best_image_id for r in ranked}
+        assert codes["spotted_0000"] == kept.id
+    assert _rank(gallery, catalog, [query])[0][0].code == "spotted_0000"
     left_out = gallery.leave_one_out(catalog, [gone.id, detached.id, kept.id])
     assert list(left_out) == [kept.id]
 
 
-def test_an_indexed_id_holding_another_photo_rebuilds_the_gallery(
+def test_an_indexed_id_holding_another_photo_is_taken_out_and_added_again(
     imported: Catalog, tmp_path: Path, extractions: list[int], caplog: pytest.LogCaptureFixture
 ) -> None:
     catalog, folder = imported, tmp_path / "engine"
@@ -240,9 +246,11 @@ def test_an_indexed_id_holding_another_photo_rebuilds_the_gallery(
     assert gallery.restored
     extractions.clear()
     with caplog.at_level(logging.WARNING, "photoid.catalog.gallery"):
-        assert gallery.sync(catalog).added == 12
-    assert (extractions, len(gallery.engine.images)) == ([12], 12)
-    assert "rebuilding the local gallery" in caplog.text
+        assert gallery.sync(catalog).added == 1  # that image alone, no rebuild
+    assert (extractions, len(gallery.engine.images), len(gallery)) == ([1], 13, 12)
+    alive = gallery.engine.engine.retrieval.alive  # type: ignore[attr-defined]
+    assert list(alive).count(False) == 1  # its old row is out
+    assert "rebuilding" not in caplog.text
 
 
 def test_save_needs_a_folder(tmp_path: Path) -> None:

@@ -158,7 +158,9 @@ def test_a_folder_of_another_format_is_refused_with_the_refit_command(
     manifest = json.loads((folder / MANIFEST).read_text())
     manifest["format"] = FORMAT + 1
     (folder / MANIFEST).write_text(json.dumps(manifest))
-    with pytest.raises(PhotoidError, match=r"format 2 .* reads format 1\. Refit it: photoid fit"):
+    with pytest.raises(
+        PhotoidError, match=rf"format {FORMAT + 1} .* reads format {FORMAT}\. Refit it: photoid fit"
+    ):
         load_engine(folder)
     with pytest.raises(PhotoidError, match="no fitted engine here"):
         load_engine(tmp_path / "nowhere")

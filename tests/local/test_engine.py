@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 
 from photoid.core import Identification
-from photoid.data.synth import generate
-from photoid.data.table import Dataset, load_dataset
+from photoid.data.table import Dataset
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_one
@@ -19,18 +18,6 @@ from photoid.local.features import Features
 from photoid.local.neighbours import drop_owner as _drop_owner
 
 CONFIG = LocalConfig(max_side=256)
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    root = tmp_path_factory.mktemp("synth") / "animals"
-    generate(root, individuals=6, images_per=4, seed=3, size=192)
-    return load_dataset(root)
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache")
 
 
 def _photo(dataset: Dataset) -> np.ndarray:
@@ -77,7 +64,7 @@ def test_gallery_holds_every_photo(engine: LocalEngine, gallery: Dataset) -> Non
     assert engine.images == list(gallery.table["image"])
     assert engine.identities == list(gallery.table["identity"])
     assert engine.skipped == []
-    assert engine.index.size > 18 * 20
+    assert engine.retrieval.single is not None and engine.retrieval.single.size > 18 * 20
 
 
 def test_held_out_photos_are_identified(engine: LocalEngine, queries: Dataset) -> None:

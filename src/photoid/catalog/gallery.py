@@ -205,14 +205,19 @@ class CatalogGallery:
     def sync(self, catalog: Catalog) -> SyncReport:
         """Catch up with the catalog: index the images attached since the last sync, relabel
         those whose individual changed, drop those detached. Call it after decisions (the
-        matching worker also calls it before every job); nothing already indexed is redone,
-        unless an indexed image changed (then the gallery is rebuilt). Saved into
-        :attr:`folder` when it added images."""
+        matching worker also calls it before every job); nothing already indexed is redone.
+        An indexed image that now holds another photo or box is taken out and added again,
+        a detached one taken out, without a rebuild (an engine that cannot remove photos is
+        rebuilt when one changed and keeps detached ones unasked). Saved into :attr:`folder`
+        when it added images."""
         with self._lock:
             with catalog.session() as session:
                 current, signatures = _attached(session)
                 changed = [i for i, sig in signatures.items() if self._indexed.get(i, sig) != sig]
-                if changed:
+                gone = [i for i in self._indexed if i not in current]
+                if self.engine.removes:
+                    self._remove([*changed, *gone])
+                if changed and not self.engine.removes:
                     log.warning(
                         "%d indexed images (ids %s) now hold other photos or boxes: rebuilding "
                         "the %s gallery",
@@ -230,9 +235,17 @@ class CatalogGallery:
             relabelled = sum(1 for i, code in old.items() if i in current and current[i] != code)
             dropped = sum(1 for i in old if i not in current)
             self._owners = {i: code for i, code in current.items() if i in self._indexed}
-            if fresh and self.folder is not None:
+            if fresh and self.folder is not None:  # a restored gallery redoes removals itself
                 self._save_quietly(self.folder)
             return SyncReport(len(fresh), relabelled, dropped)
+
+    def _remove(self, ids: Sequence[int]) -> None:
+        """Take images ``ids`` out of the engine (no rebuild), so that a changed one is added
+        again as new and a detached one is never searched."""
+        for image_id in ids:
+            self._indexed.pop(image_id, None)
+        if ids:
+            self.engine.remove([str(i) for i in ids])
 
     def save(self, folder: Path | None = None) -> Path:
         """Write the gallery into ``folder`` (default :attr:`folder`) atomically; returns the

@@ -30,6 +30,7 @@ from photoid.engines.base import Engine, EngineOptions
 from photoid.engines.store import FORMAT as ENGINE_FORMAT
 from photoid.errors import PhotoidError
 from photoid.files import atomic_write
+from photoid.local.storage import loading_from, saving_into
 
 FORMAT = 1
 """Bumped whenever what ``gallery.pkl`` holds changes shape."""
@@ -99,7 +100,9 @@ def save_gallery(
         "images": len(indexed),
         "engine_photos": len(engine.images),
     }
-    atomic_write(folder / STATE, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    with saving_into(folder):  # stored features move into folder/stores, once
+        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write(folder / STATE, data)
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
     return folder / MANIFEST
 
@@ -130,7 +133,7 @@ def load_gallery(folder: Path, settings: dict[str, Any]) -> SavedGallery:
             f"{folder}: gallery saved with other settings ({', '.join(changed) or 'fingerprint'})"
         )
     try:
-        with (folder / STATE).open("rb") as handle:
+        with (folder / STATE).open("rb") as handle, loading_from(folder):
             state = pickle.load(handle)
     except FileNotFoundError:
         raise PhotoidError(f"{folder / STATE}: missing") from None

@@ -106,6 +106,8 @@ class Engine(ABC):
     """The name the registry knows the engine by (``--method``)."""
     calibrated: ClassVar[bool] = False
     """Whether candidates carry calibrated probabilities and rankings P(new)."""
+    removes: ClassVar[bool] = False
+    """Whether :meth:`remove` takes photos out of a fitted gallery without a rebuild."""
 
     def __init__(self, options: EngineOptions | None = None) -> None:
         self.options = options or EngineOptions()
@@ -178,6 +180,12 @@ class Engine(ABC):
             f"the {self.method} engine cannot add photos to its gallery: fit it again "
             "(`photoid fit` reuses the cached features of the photos it already had)"
         )
+
+    def remove(self, names: Sequence[str]) -> int:
+        """Take the gallery photos named ``names`` out of every later answer without refitting
+        (a catalog image detached or replaced); returns how many were in the gallery. Engines
+        that cannot (:attr:`removes` False) say so."""
+        raise PhotoidError(f"the {self.method} engine cannot remove photos from its gallery")
 
     def use_device(self, device: str = "auto", precision: str = "auto") -> Engine:
         """Run the engine's networks (embedders, learned keypoints) on ``device`` (``auto``,

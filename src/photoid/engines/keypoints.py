@@ -28,7 +28,6 @@ class LearnedKeypoints(LocalFeatures):
     def _fit_gallery(
         self, gallery: Dataset, calibration: Dataset | None, progress: StageProgress | None
     ) -> None:
-        fit_on_gallery = calibration is None and self.options.new_individual.mode == "auto"
         config = self.options.keypoints.with_overrides(top=max(self.options.keypoints.top, 6))
         self.engine = KeypointEngine.from_dataset(
             gallery,
@@ -36,7 +35,6 @@ class LearnedKeypoints(LocalFeatures):
             self.options.local,
             self.options.cache_dir,
             stage_callback(progress, "gallery", len(gallery)),
-            keep_descriptors=fit_on_gallery,
         )
         self.skipped = list(self.engine.skipped)
 
@@ -68,13 +66,12 @@ class LearnedKeypoints(LocalFeatures):
         self, gallery: Dataset, rows: Sequence[int], progress: StageProgress | None
     ) -> list[Identification]:
         """Each photo asked with its whole group (encounter, date or near-duplicates) left out,
-        from its stored features; then RootSIFT's per-photo descriptors are dropped."""
+        from its stored features."""
         engine = self.engine
         retrieval = engine.retrieval
         groups = dataset_groups(gallery, use_bbox=retrieval.config.use_bbox)
         row_of = {str(name): r for r, name in enumerate(gallery.table["image"])}
         position = {name: p for p, name in enumerate(engine.images)}
-        local = retrieval.gallery_features
         learned = engine.gallery_features
         step = stage_callback(progress, "calibration", len(rows))
         out = []
@@ -83,9 +80,10 @@ class LearnedKeypoints(LocalFeatures):
             members = groups.members(row_of[name])
             gone = [position[n] for n in gallery.table["image"].iloc[members] if n in position]
             out.append(
-                engine.identify_features(name, local[p], learned[p], engine.viewpoints[p], gone)
+                engine.identify_features(
+                    name, retrieval.photo_features(p), learned[p], engine.viewpoints[p], gone
+                )
             )
             if step is not None:
                 step(1)
-        retrieval.drop_descriptors()
         return out

@@ -22,6 +22,7 @@ class LocalFeatures(GalleryEngine):
     """Keypoint matching; needs no trained weights and runs on CPU."""
 
     method = "local"
+    removes = True
     engine: LocalEngine
 
     def _fit_gallery(
@@ -29,13 +30,11 @@ class LocalFeatures(GalleryEngine):
     ) -> None:
         # Six candidates, so that a query playing a new individual still has five.
         config = self.options.local.with_overrides(top=max(self.options.local.top, 6))
-        fit_on_gallery = calibration is None and self.options.new_individual.mode == "auto"
         self.engine = LocalEngine.from_dataset(
             gallery,
             config,
             self.options.cache_dir,
             stage_callback(progress, "gallery", len(gallery)),
-            keep_descriptors=fit_on_gallery,
         )
         self.engine.build_index(progress)
         self.skipped = list(self.engine.skipped)
@@ -68,6 +67,9 @@ class LocalFeatures(GalleryEngine):
         self.skipped = list(self.engine.skipped)
         return added
 
+    def remove(self, names: Sequence[str]) -> int:
+        return self.engine.remove(names)
+
     def left_out(
         self,
         photos: Queries,
@@ -97,21 +99,19 @@ class LocalFeatures(GalleryEngine):
         self, gallery: Dataset, rows: Sequence[int], progress: StageProgress | None
     ) -> list[Identification]:
         """Each photo asked with its whole group (encounter, date or near-duplicate cluster:
-        :func:`photoid.calibrate.groups.dataset_groups`) left out, from its stored features;
-        then the descriptors are dropped (LNBNN needs only the index)."""
+        :func:`photoid.calibrate.groups.dataset_groups`) left out, from its stored features."""
         engine = self.engine
         groups = dataset_groups(gallery, use_bbox=engine.config.use_bbox)
         row_of = {str(name): r for r, name in enumerate(gallery.table["image"])}
         position = {name: p for p, name in enumerate(engine.images)}
-        features = engine.gallery_features
         step = stage_callback(progress, "calibration", len(rows))
         out = []
         for p in rows:
             name = engine.images[p]
             members = groups.members(row_of[name])
             gone = [position[n] for n in gallery.table["image"].iloc[members] if n in position]
-            out.append(engine.identify_features(name, features[p], engine.viewpoints[p], gone))
+            features = engine.photo_features(p)
+            out.append(engine.identify_features(name, features, engine.viewpoints[p], gone))
             if step is not None:
                 step(1)
-        engine.drop_descriptors()
         return out

@@ -26,8 +26,9 @@ from photoid.engines.base import Engine
 from photoid.engines.registry import ENGINES
 from photoid.errors import PhotoidError
 from photoid.files import atomic_write
+from photoid.local.storage import loading_from, saving_into
 
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever what ``engine.pkl`` holds changes shape."""
 MANIFEST = "engine.json"
 STATE = "engine.pkl"
@@ -85,7 +86,9 @@ def save_engine(
         "new_individual": engine.policy.summary(),
         "calibration": engine.calibration,
     }
-    atomic_write(folder / STATE, pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
+    with saving_into(folder):  # stored features move into folder/stores, once
+        state = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write(folder / STATE, state)
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2, default=str).encode())
     return folder / MANIFEST
 
@@ -145,7 +148,7 @@ def load_engine(folder: Path, device: str = "auto", precision: str = "auto") -> 
     manifest = read_manifest(folder)
     path = folder / STATE
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, loading_from(folder):
             engine = pickle.load(handle)
     except FileNotFoundError:
         raise PhotoidError(f"{path}: missing; refit the engine") from None

@@ -62,13 +62,9 @@ class KeypointEngine:
         local_config: LocalConfig | None = None,
         cache_dir: Path | None = None,
         progress: Progress | None = None,
-        *,
-        keep_descriptors: bool = False,
     ) -> KeypointEngine:
         """A gallery of every labelled row of ``dataset`` (RootSIFT and learned features)."""
-        retrieval = LocalEngine.from_dataset(
-            dataset, local_config, cache_dir, progress, keep_descriptors=keep_descriptors
-        )
+        retrieval = LocalEngine.from_dataset(dataset, local_config, cache_dir, progress)
         return cls.over(retrieval, dataset, config, cache_dir)
 
     @classmethod

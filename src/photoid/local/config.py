@@ -15,6 +15,7 @@ Geometry = Literal["similarity", "affine", "homography"]
 IndexKind = Literal["auto", "exact", "ivf", "hnsw"]
 Aggregate = Literal["max", "top2", "top3"]
 Matching = Literal["lnbnn", "ratio", "mutual"]
+RetrievalKind = Literal["auto", "single", "two_stage"]
 
 # Settings that change the stored keypoints and descriptors (the feature cache key).
 FEATURE_FIELDS: tuple[str, ...] = (
@@ -59,13 +60,35 @@ class LocalConfig:
     approximate_above: int = 50_000
     ivf_above: int = 3_000_000
     ivf_probes: int = 16
+    retrieval: RetrievalKind = "auto"
+    two_stage_above: int = 20_000
+    first_stage_index: str = "auto"
+    first_stage_keypoints: int = 128
+    first_stage_probes: int = 16
+    first_stage_depth: int = 16
     top: int = 5
 
     def __post_init__(self) -> None:
-        positive = ("max_side", "max_keypoints", "knn", "shortlist", "top", "ivf_probes")
+        positive = (
+            "max_side",
+            "max_keypoints",
+            "knn",
+            "shortlist",
+            "top",
+            "ivf_probes",
+            "two_stage_above",
+            "first_stage_keypoints",
+            "first_stage_probes",
+            "first_stage_depth",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise PhotoidError(f"local engine: {name} must be at least 1")
+        if self.retrieval not in get_args(RetrievalKind):
+            raise PhotoidError(
+                f"local engine: retrieval must be one of {', '.join(get_args(RetrievalKind))}, "
+                f"got {self.retrieval!r}"
+            )
         if not 0.0 < self.ratio <= 1.0:
             raise PhotoidError("local engine: ratio must be in (0, 1]")
         if self.max_scale_change < 1.0:

@@ -20,16 +20,14 @@ from photoid.local.config import Aggregate, LocalConfig
 from photoid.local.extraction import Extracted, extract_many
 from photoid.local.features import Features, get_detector
 from photoid.local.geometry import judge
-from photoid.local.index import DescriptorIndex
-from photoid.local.neighbours import clean_viewpoint, drop_owner, excluded_rows
+from photoid.local.neighbours import clean_viewpoint, excluded_rows
+from photoid.local.retrieval import Retrieval
 from photoid.local.scoring import identity_scores
 from photoid.local.verify import Correspondences, one_to_one, ransac_fit, ratio_matches
 from photoid.local.voting import image_votes, lnbnn_weights
 from photoid.progress import StageProgress, stage_callback
 
 Progress = Callable[[int], None]
-# A query descriptor's neighbours rarely hold more than a few keypoints of one gallery image.
-_DEPTH = 16
 
 
 class LocalEngine:
@@ -38,37 +36,20 @@ class LocalEngine:
     Build with :meth:`from_dataset` or add images with :meth:`add`; ask with :meth:`identify`.
     """
 
-    def __init__(
-        self,
-        config: LocalConfig | None = None,
-        cache_dir: Path | None = None,
-        *,
-        keep_descriptors: bool = False,
-    ) -> None:
+    def __init__(self, config: LocalConfig | None = None, cache_dir: Path | None = None) -> None:
         self.config = config or LocalConfig()
-        # LNBNN verification needs only the gallery's keypoint positions; descriptors are kept
-        # for pairwise matching or when the gallery will be queried against itself.
-        self._keep_descriptors = keep_descriptors or self.config.matching != "lnbnn"
-        detector = get_detector(self.config.detector)
-        self._binary = detector.binary
+        self._binary = get_detector(self.config.detector).binary
         self.cache = (
             FeatureCache(cache_dir, self.config.fingerprint()) if cache_dir is not None else None
         )
-        self.index = DescriptorIndex(
-            detector.dim,
-            binary=detector.binary,
-            kind=self.config.index,
-            approximate_above=self.config.approximate_above,
-            ivf_above=self.config.ivf_above,
-            probes=self.config.ivf_probes,
-        )
+        self.retrieval = Retrieval(self.config)
         self.images: list[str] = []
         self.identities: list[str] = []
         self.viewpoints: list[str | None] = []
-        self._features: list[Features] = []
         self._identity_names: list[str] = []
         self._identity_lookup: dict[str, int] = {}
         self._labels = np.zeros(0, np.int64)
+        self._rows: dict[str, int] = {}
         self.skipped: list[str] = []
 
     # -- building the gallery -------------------------------------------------------------
@@ -80,15 +61,9 @@ class LocalEngine:
         config: LocalConfig | None = None,
         cache_dir: Path | None = None,
         progress: Progress | None = None,
-        *,
-        keep_descriptors: bool = False,
     ) -> LocalEngine:
-        """A gallery of every row of ``dataset`` with a known identity.
-
-        ``keep_descriptors`` keeps each gallery image's descriptors in memory (see
-        :attr:`gallery_features`), for leave-one-out queries of the gallery against itself.
-        """
-        engine = cls(config, cache_dir, keep_descriptors=keep_descriptors)
+        """A gallery of every row of ``dataset`` with a known identity."""
+        engine = cls(config, cache_dir)
         engine.add(
             dataset.paths(),
             list(dataset.table["identity"]),
@@ -100,12 +75,13 @@ class LocalEngine:
         return engine
 
     def build_index(self, progress: StageProgress | None = None, label: str = "index") -> None:
-        """Build the approximate descriptor index now when it is due (else the first query
-        waits for it), reported as one stage of ``progress``."""
-        if not self.index.due:
+        """Build the index now when it is due (the first stage of two-stage retrieval, or the
+        single stage's approximate index; else the first query waits for it), reported as one
+        stage of ``progress``."""
+        if not self.retrieval.due:
             return
-        step = stage_callback(progress, f"{label} of {self.index.size:,} descriptors", 1)
-        self.index.prepare()
+        step = stage_callback(progress, f"{label} of {len(self):,} photos", 1)
+        self.retrieval.prepare()
         if step is not None:
             step(1)
 
@@ -137,53 +113,45 @@ class LocalEngine:
             self.cache,
             progress=progress,
         )
-        added = 0
+        batch: list[Features] = []
         for i, result in zip(keep, extracted, strict=True):
             if result.features is None:
                 self._skip(labels[i], result)
                 continue
-            self._add_one(labels[i], identities[i], views[i], result.features)
-            added += 1
-        return added
+            self._add_one(labels[i], identities[i], views[i])
+            batch.append(result.features)
+        self.retrieval.add(batch)
+        return len(batch)
 
     def _skip(self, name: str, result: Extracted) -> None:
         self.skipped.append(name)
         warnings.warn(f"skipped gallery image: {result.error}", stacklevel=3)
 
-    def _add_one(self, name: str, identity: str, viewpoint: str | None, features: Features) -> None:
+    def _add_one(self, name: str, identity: str, viewpoint: str | None) -> None:
         if identity not in self._identity_lookup:
             self._identity_lookup[identity] = len(self._identity_names)
             self._identity_names.append(identity)
-        owner = len(self.images)
+        self._rows[name] = len(self.images)
         self.images.append(name)
         self.identities.append(identity)
         self.viewpoints.append(clean_viewpoint(viewpoint))
-        self._features.append(self._stored(features))
         self._labels = np.append(self._labels, self._identity_lookup[identity])
-        self.index.add(features.descriptors, owner)
 
-    def _stored(self, features: Features) -> Features:
-        if self._keep_descriptors:
-            return features
-        empty = features.descriptors[:0]
-        return Features(features.points, empty, features.scale, features.offset)
+    def remove(self, names: Sequence[str]) -> int:
+        """Take the gallery photos named ``names`` out of every answer from now on (no
+        rebuild: their rows stay, marked removed); returns how many were there to remove.
+        A name added again later is a new photo."""
+        rows = [self._rows.pop(name) for name in dict.fromkeys(names) if name in self._rows]
+        self.retrieval.remove(np.asarray(rows, np.int64))
+        return len(rows)
 
-    @property
-    def gallery_features(self) -> list[Features]:
-        """Features of each gallery image, in gallery order; descriptors are empty unless the
-        engine was built with ``keep_descriptors`` (or a pairwise ``matching``)."""
-        return list(self._features)
+    def photo_features(self, row: int) -> Features:
+        """Features (keypoints and descriptors) of the gallery photo at ``row``, read from the
+        store on disk."""
+        return self.retrieval.store.features(row)
 
     def __len__(self) -> int:
         return len(self.images)
-
-    def drop_descriptors(self) -> None:
-        """Forget the gallery's per-photo descriptors once leave-one-out queries are done (LNBNN
-        verification needs only keypoint positions; the index keeps the descriptors)."""
-        if self.config.matching != "lnbnn":
-            return
-        self._keep_descriptors = False
-        self._features = [self._stored(features) for features in self._features]
 
     # -- identification -------------------------------------------------------------------
 
@@ -227,7 +195,7 @@ class LocalEngine:
         several, e.g. a group of near-duplicates) left out as if never added."""
         if len(features) == 0:
             return Identification(name, warning="no keypoints found in the image")
-        if len(self) == 0:
+        if self.retrieval.live == 0:
             return Identification(name, keypoints=len(features), warning="the gallery is empty")
         image_scores, matches, allowed = self.score_images(features, viewpoint, exclude)
         return Identification(
@@ -246,9 +214,13 @@ class LocalEngine:
         (None: all; ``exclude`` and another viewpoint are not)."""
         k = self.config.knn
         left_out = excluded_rows(exclude)
-        distances, owners, keypoints = self._neighbours(features.descriptors, k + 1, left_out)
-        weights = lnbnn_weights(distances, k)
         allowed = self._allowed(viewpoint, left_out)
+        gone = np.flatnonzero(~self.retrieval.alive)
+        skipped = np.union1d(left_out, gone) if gone.size else left_out
+        distances, owners, keypoints = self.retrieval.neighbours(
+            features.descriptors, k + 1, skipped, allowed
+        )
+        weights = lnbnn_weights(distances, k)
         votes = image_votes(weights, owners, len(self), allowed)
         ranked = np.argsort(-votes, kind="stable")[: self.config.shortlist]
         shortlist = ranked[votes[ranked] > 0]
@@ -262,36 +234,17 @@ class LocalEngine:
         image_scores += 1e-6 * votes / max(1.0, float(votes.max(initial=0.0)))
         return image_scores, matches, allowed
 
-    def _neighbours(
-        self, descriptors: np.ndarray, keep: int, left_out: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The ``keep`` nearest neighbours of each descriptor among the images not in
-        ``left_out``. A left-out image may hold many of a descriptor's neighbours (a group of
-        near-duplicates holds most), so the rows left short are searched again, deeper, down
-        to ``_DEPTH`` neighbours per left-out image; rows still short keep missing neighbours."""
-        if left_out.size == 0:
-            return self.index.search(descriptors, keep)
-        limit = min(self.index.size, keep + _DEPTH * left_out.size)
-        depth = min(limit, keep + left_out.size)
-        rows = np.arange(descriptors.shape[0])
-        out = drop_owner(*self.index.search(descriptors, depth), left_out, keep)
-        while True:
-            short = rows[(out[1][rows] < 0).any(axis=1)]
-            if short.size == 0 or depth >= limit:
-                return out
-            depth = min(limit, 4 * depth)
-            deeper = drop_owner(*self.index.search(descriptors[short], depth), left_out, keep)
-            for mine, theirs in zip(out, deeper, strict=True):
-                mine[short] = theirs
-            rows = short
-
     def _allowed(self, viewpoint: str | None, left_out: np.ndarray) -> np.ndarray | None:
-        allowed: np.ndarray | None = None
+        """Bool by gallery row of the photos a query may be matched to (None: all): not
+        removed, not left out, and of the query's viewpoint when the engine minds it."""
+        alive = self.retrieval.alive
+        allowed: np.ndarray | None = None if alive.all() else alive.copy()
         if self.config.viewpoint_aware and viewpoint is not None:
             views = np.array([v is None or v == viewpoint for v in self.viewpoints])
-            allowed = views if views.any() else None
+            if (views & alive).any():
+                allowed = views & alive
         if left_out.size:
-            allowed = np.ones(len(self), bool) if allowed is None else allowed.copy()
+            allowed = alive.copy() if allowed is None else allowed
             allowed[left_out] = False
         return allowed
 
@@ -303,8 +256,10 @@ class LocalEngine:
         owners: np.ndarray,
         keypoints: np.ndarray,
     ) -> Match:
-        gallery = self._features[owner]
-        if self.config.matching == "lnbnn":
+        store = self.retrieval.store
+        lnbnn = self.config.matching == "lnbnn"
+        gallery = store.photo_points(owner) if lnbnn else store.features(owner)
+        if lnbnn:
             rows, cols = np.nonzero(owners == owner)
             pairs = Correspondences(
                 rows.astype(np.int64), keypoints[rows, cols], weights[rows, cols]

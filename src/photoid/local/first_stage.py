@@ -1,0 +1,154 @@
+"""The first stage of two-stage retrieval: which gallery photos a query is worth verifying.
+
+Every gallery photo's strongest ``keypoints`` descriptors go into one faiss inverted file of
+product-quantised residuals: a codebook trained on the gallery's descriptors (the inverted
+lists) and each descriptor's residual to its codeword in 16 bytes (``PQ32x4fs``, faiss's SIMD
+"fast scan" codes). A query's descriptors find their nearest compressed neighbours there and
+vote for their photos as in the single-stage engine (LNBNN); the best-voted ``candidates``
+photos go to the second stage, which matches them exactly from the descriptors on disk.
+
+This is ASMK-style matching (a gallery codebook, compressed residuals compared within their
+codeword's list), not one vector per photo: on 2,500 synthetic photos a PCA-whitened VLAD per
+photo held the true identity among its 200 best photos for 0.84 of queries, these votes for
+0.99 (docs/benchmarks.md). Memory: about 25 bytes per descriptor (16 of code, 8 of photo id).
+Binary descriptors (ORB) use faiss's binary inverted file, uncompressed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import faiss
+import numpy as np
+
+from photoid.errors import PhotoidError
+from photoid.search.faiss_state import index_state, restore_index
+
+_TRAIN_PER_LIST = 48
+KEYPOINT_BITS = 12  # an id is photo row << 12 | keypoint number: 4,096 keypoints per photo
+
+
+def auto_factory(descriptors: int, *, binary: bool) -> str:
+    """``auto``'s factory string for an index of ``descriptors`` vectors: about 2 sqrt(N)
+    inverted lists (a power of two up to 8,192, with at least 39 training vectors each; faiss's
+    advice is 4 to 16 sqrt(N), fewer here so that training stays minutes on two cores), over
+    16-byte fast-scan PQ codes (32 sub-vectors of 4 bits)."""
+    count = max(descriptors, 1)
+    lists = 2 ** round(math.log2(max(1.0, 2 * math.sqrt(count))))
+    lists = int(min(8192, lists, 2 ** int(math.log2(max(1.0, count / 39)))))
+    if binary:
+        return f"BIVF{lists}"
+    # From a thousand lists on, an HNSW graph over the codewords assigns vectors to lists in
+    # logarithmic time (faiss's IVF..._HNSW32), which keeps adding millions of vectors fast.
+    coarse = f"IVF{lists}_HNSW32" if lists >= 1024 else f"IVF{lists}"
+    return f"{coarse},PQ32x4fs"
+
+
+class FirstStage:
+    """Compressed descriptors of gallery photos by photo row: ``add``, ``remove``,
+    ``candidates``."""
+
+    def __init__(
+        self,
+        dim: int,
+        sample: np.ndarray,
+        *,
+        binary: bool,
+        factory: str = "auto",
+        probes: int = 16,
+        knn: int = 5,
+    ) -> None:
+        """An empty index trained on ``sample`` descriptors; ``dim`` in bits when binary."""
+        self.binary = binary
+        self.knn = knn
+        self.factory = (
+            auto_factory(sample.shape[0], binary=binary) if factory == "auto" else factory
+        )
+        self._index: Any = self._build(dim, np.ascontiguousarray(sample))
+        faiss.ParameterSpace().set_index_parameter(self._index, "nprobe", probes)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return index_state(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(restore_index(state))
+
+    def _build(self, dim: int, sample: np.ndarray) -> Any:
+        index: Any
+        try:
+            if self.binary:
+                index = faiss.index_binary_factory(dim, self.factory)
+            else:
+                index = faiss.index_factory(dim, self.factory)
+        except RuntimeError as error:
+            raise PhotoidError(
+                f"first_stage_index {self.factory!r} is not a faiss index factory string "
+                f"({str(error).splitlines()[0]})"
+            ) from None
+        if not hasattr(index, "nlist"):
+            raise PhotoidError(
+                f"first_stage_index {self.factory!r}: use an inverted file (IVF...), which "
+                "adds and removes photos without a rebuild"
+            )
+        if not index.is_trained:
+            needed = 39 * int(index.nlist)
+            if sample.shape[0] < needed:
+                raise PhotoidError(
+                    f"first_stage_index {self.factory!r} needs {needed:,} descriptors to train "
+                    f"its {index.nlist} lists; the gallery has {sample.shape[0]:,}"
+                )
+            try:
+                index.train(sample)
+            except RuntimeError as error:
+                raise PhotoidError(
+                    f"first_stage_index {self.factory!r} cannot be trained on "
+                    f"{sample.shape[0]:,} descriptors ({str(error).splitlines()[0]}); use the "
+                    "single stage (retrieval=single) for a gallery this small"
+                ) from None
+        return index
+
+    @staticmethod
+    def sample_size(lists: int) -> int:
+        return _TRAIN_PER_LIST * lists
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, descriptors: np.ndarray, owners: np.ndarray, keypoints: np.ndarray) -> None:
+        """Add ``(m, d)`` descriptors, each keypoint ``keypoints[i]`` of photo ``owners[i]``."""
+        if descriptors.shape[0]:
+            ids = (owners.astype(np.int64) << KEYPOINT_BITS) | keypoints.astype(np.int64)
+            self._index.add_with_ids(np.ascontiguousarray(descriptors), ids)
+
+    def remove(self, rows: np.ndarray, counts: np.ndarray) -> None:
+        """Forget the descriptors of gallery photos ``rows``, ``counts[i]`` of photo ``rows[i]``
+        (one pass over the inverted lists)."""
+        counts = np.asarray(counts, np.int64)
+        owners = np.repeat(np.asarray(rows, np.int64), counts)
+        keypoints = np.arange(owners.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        ids = (owners << KEYPOINT_BITS) | keypoints
+        if ids.size:
+            self._index.remove_ids(faiss.IDSelectorBatch(ids))
+
+    def compact(self) -> None:
+        """Release the spare capacity the inverted lists keep after many appends (a serialise
+        round trip allocates each list exactly)."""
+        state = index_state({"_index": self._index})
+        self._index = restore_index(state)["_index"]
+
+    def search(self, descriptors: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``depth`` nearest compressed neighbours of each of ``(n, d)`` query
+        descriptors: their photo rows and keypoint numbers, ``(n, depth)`` int64 each, -1 where
+        fewer exist. Distances are left out: compressed ones only rank, exact ones come from
+        the stored descriptors."""
+        n = descriptors.shape[0]
+        if n == 0 or self.size == 0:
+            missing = np.full((n, depth), -1, np.int64)
+            return missing, missing.copy()
+        _, ids = self._index.search(np.ascontiguousarray(descriptors), depth)
+        missing = ids < 0
+        photos = np.where(missing, -1, ids >> KEYPOINT_BITS)
+        keypoints = np.where(missing, -1, ids & (2**KEYPOINT_BITS - 1))
+        return photos, keypoints
