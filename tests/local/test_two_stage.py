@@ -129,7 +129,8 @@ def test_auto_switches_to_two_stages_at_its_threshold_and_keeps_adding(
     indexed = engine.retrieval.first.size  # type: ignore[union-attr]
     engine.add(queries.paths()[:1], list(queries.table["identity"])[:1], bboxes=[None])
     stored = int(engine.retrieval.store.count[-1])
-    assert engine.retrieval.first.size == indexed + min(stored, 128)  # type: ignore[union-attr]
+    strongest = min(stored, config.first_stage_keypoints)
+    assert engine.retrieval.first.size == indexed + strongest  # type: ignore[union-attr]
 
 
 def test_removed_photos_are_never_answered(dataset: Dataset, cache: Path) -> None:

@@ -6,7 +6,9 @@ format (:data:`photoid.engines.store.FORMAT`), the engine method, the settings t
 built with and their fingerprint, and how many images it holds. ``FOLDER/gallery.pkl`` holds
 the fitted engine and, for every catalog image it was given, the image's content hash and box
 (so that an image id the database now gives to another photo is noticed, not matched with the
-features of the old one). Both files are written to temporary names and renamed; the pickle
+features of the old one); ``FOLDER/stores/`` the local engine's features on disk, appended
+to in place as images are added (rows past the count a saved pickle knows are never read, and
+overwritten by the next append). Both files are written to temporary names and renamed; the pickle
 repeats the format and fingerprint, so a crash between the two renames is noticed too.
 
 Loading checks the format and settings before touching the pickle: anything that differs is a

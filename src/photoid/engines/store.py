@@ -3,11 +3,12 @@
 ``ENGINE/engine.json`` says what the folder holds: the format version, the photoid version, the
 method, the options, the policy, the calibration summary, the command that fitted it, and the
 gallery's digest (each photo's name, identity, box and content hash); ``ENGINE/engine.pkl``
-holds the fitted engine itself (features, faiss indexes, calibrators, the new-individual
-policy, models). Loading checks the format before touching the pickle: a folder written by
-another format is refused with the command that refits it, never read into wrong answers.
-Like every pickle (and every PyTorch checkpoint), an engine folder runs code when loaded: load
-only folders you or your team wrote.
+holds the fitted engine itself (faiss indexes, calibrators, the new-individual policy,
+models); ``ENGINE/stores/`` holds the local engines' keypoints and descriptors, memory-mapped
+when loaded (:mod:`photoid.local.storage`), so move or copy the folder whole. Loading checks
+the format before touching the pickle: a folder written by another format is refused with the
+command that refits it, never read into wrong answers. Like every pickle (and every PyTorch
+checkpoint), an engine folder runs code when loaded: load only folders you or your team wrote.
 """
 
 from __future__ import annotations

@@ -61,11 +61,11 @@ class LocalConfig:
     ivf_above: int = 3_000_000
     ivf_probes: int = 16
     retrieval: RetrievalKind = "auto"
-    two_stage_above: int = 20_000
+    two_stage_above: int = 1_000
     first_stage_index: str = "auto"
-    first_stage_keypoints: int = 128
-    first_stage_probes: int = 16
-    first_stage_depth: int = 16
+    first_stage_keypoints: int = 400
+    first_stage_probes: int = 32
+    first_stage_depth: int = 32
     top: int = 5
 
     def __post_init__(self) -> None:
@@ -89,6 +89,8 @@ class LocalConfig:
                 f"local engine: retrieval must be one of {', '.join(get_args(RetrievalKind))}, "
                 f"got {self.retrieval!r}"
             )
+        if self.first_stage_keypoints > 4096:
+            raise PhotoidError("local engine: first_stage_keypoints must be at most 4096")
         if not 0.0 < self.ratio <= 1.0:
             raise PhotoidError("local engine: ratio must be in (0, 1]")
         if self.max_scale_change < 1.0:

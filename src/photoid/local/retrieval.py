@@ -89,8 +89,8 @@ class Retrieval:
             np.cumsum(counts) - counts, counts
         )
         width = self.store.descriptors.width
-        stacked = np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
-        return stacked, owners, keypoints
+        empty = np.zeros((0, width), np.uint8 if self.binary else np.float32)
+        return (np.concatenate(parts) if parts else empty), owners, keypoints
 
     def remove(self, rows: np.ndarray) -> None:
         """Never ask photos ``rows`` again (their stored features stay on disk)."""
