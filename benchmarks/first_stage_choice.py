@@ -95,7 +95,8 @@ def main() -> None:
         return np.asarray(strongest[starts[photo] + point])
 
     factory = auto_factory(len(strongest), binary=False)
-    sample = strongest[:: max(1, len(strongest) // FirstStage.sample_size(4096))]
+    lists = int(factory.split(",")[0].removeprefix("IVF").split("_")[0])
+    sample = strongest[:: max(1, len(strongest) // FirstStage.sample_size(lists))]
     stage = FirstStage(128, sample, binary=False, factory=factory, probes=config.first_stage_probes)
     stage.add(strongest, owners, keypoints)
     vote_order = []

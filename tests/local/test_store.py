@@ -3,6 +3,7 @@ folder an engine is saved in, and rows a stopped process appended past its saved
 
 from __future__ import annotations
 
+import gc
 import pickle
 import shutil
 from pathlib import Path
@@ -71,10 +72,72 @@ def test_saving_moves_the_files_into_the_folder_and_loading_finds_them_there(
 def test_rows_appended_after_the_saved_count_are_overwritten(tmp_path: Path) -> None:
     array = AppendArray(StoreFolder(), "rows", 2, "int32")
     array.append(np.array([[1, 2], [3, 4]]))
-    saved = pickle.dumps(array)  # the saved state knows two rows
+    with saving_into(tmp_path / "engine"):
+        saved = pickle.dumps(array)  # the saved state knows two rows
     array.append(np.array([[9, 9]]))  # a process that stopped before saving again
-    again = pickle.loads(saved)
+    del array
+    gc.collect()  # its lock goes with it
+    with loading_from(tmp_path / "engine"):
+        again = pickle.loads(saved)
     assert len(again) == 2
     assert again.append(np.array([[5, 6]])) == 2
     np.testing.assert_array_equal(again.read(0, 3), [[1, 2], [3, 4], [5, 6]])
     assert again.file.stat().st_size == 3 * 2 * 4
+
+
+def test_a_second_writer_of_the_same_store_continues_in_a_copy(tmp_path: Path) -> None:
+    store = FeatureStore("rootsift", 128, binary=False)
+    store.append([_features(2, 3)])
+    with saving_into(tmp_path / "engine"):
+        data = pickle.dumps(store)
+    with loading_from(tmp_path / "engine"):
+        first, second = pickle.loads(data), pickle.loads(data)
+    first.append([_features(1, 4)])
+    second.append([_features(1, 5)])  # the folder is held by the first: a copy of its own
+    assert second.folder.path != first.folder.path
+    np.testing.assert_array_equal(first.features(1).points, _features(1, 4).points)
+    np.testing.assert_array_equal(second.features(1).points, _features(1, 5).points)
+    np.testing.assert_array_equal(second.features(0).points, _features(2, 3).points)
+    with saving_into(tmp_path / "engine") as kept:
+        pickle.dumps(second)
+    from photoid.local.storage import prune_stores
+
+    prune_stores(tmp_path / "engine", kept)  # the first's store is held: it stays
+    assert sorted(p.name for p in (tmp_path / "engine" / "stores").iterdir()) == sorted(
+        [first.folder.name, second.folder.name]
+    )
+
+
+def test_a_failed_append_leaves_the_store_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FeatureStore("rootsift", 128, binary=False)
+    store.append([_features(2, 6)])
+    real = AppendArray.append
+
+    def full(self: AppendArray, rows: np.ndarray) -> int:
+        if self.name == "descriptors":
+            raise PhotoidError("disk full")
+        return real(self, rows)
+
+    monkeypatch.setattr(AppendArray, "append", full)
+    with pytest.raises(PhotoidError, match="disk full"):
+        store.append([_features(3, 7)])
+    monkeypatch.setattr(AppendArray, "append", real)
+    assert (len(store), store.points.rows, store.descriptors.rows) == (1, 2, 2)
+    store.append([_features(1, 8)])  # overwrites the failed batch's points
+    np.testing.assert_array_equal(store.features(1).points, _features(1, 8).points)
+
+
+def test_saving_again_deletes_the_stores_no_engine_refers_to(tmp_path: Path) -> None:
+    from photoid.local.storage import prune_stores
+
+    folder = tmp_path / "engine"
+    old, new = FeatureStore("rootsift", 128, binary=False), FeatureStore("sift", 128, binary=False)
+    for store in (old, new):
+        store.append([_features(1, 9)])
+    with saving_into(folder) as kept:
+        pickle.dumps(old)
+    prune_stores(folder, kept)
+    with saving_into(folder) as kept:  # a refit saved into the same folder
+        pickle.dumps(new)
+    prune_stores(folder, kept)
+    assert sorted(p.name for p in (folder / "stores").iterdir()) == [new.folder.name]

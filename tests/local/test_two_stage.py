@@ -162,3 +162,31 @@ def test_a_saved_two_stage_engine_answers_the_same_after_loading(
     assert _top(loaded, queries) == before
     added = loaded.add(queries.paths()[:2], list(queries.table["identity"])[:2])
     assert added == 2 and len(loaded) == len(gallery) + 2
+
+
+def test_an_outgrown_first_stage_is_trained_again_with_more_lists() -> None:
+    from photoid.local.features import Features
+    from photoid.local.retrieval import Retrieval
+
+    rng = np.random.default_rng(2)
+
+    def photos(count: int) -> list[Features]:
+        return [
+            Features(
+                rng.uniform(0, 256, (100, 2)).astype(np.float32),
+                rng.uniform(0, 0.4, (100, 128)).astype(np.float32),
+                1.0,
+                (0.0, 0.0),
+            )
+            for _ in range(count)
+        ]
+
+    retrieval = Retrieval(LocalConfig(retrieval="two_stage"))
+    retrieval.add(photos(30))  # 3,000 descriptors: auto trains 64 lists (3,000 / 39 -> 64)
+    retrieval.prepare()
+    assert retrieval.first is not None and retrieval.first.factory == "IVF64,PQ32x4fs"
+    retrieval.add(photos(400))  # 43,000: auto would now take 512 lists, 8 times as many
+    assert retrieval.due
+    retrieval.prepare()
+    assert retrieval.first.factory == "IVF512,PQ32x4fs" and retrieval.first.size == 43_000
+    assert not retrieval.due

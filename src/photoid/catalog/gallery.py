@@ -5,9 +5,10 @@ Each catalog image enters the engine as its own identity (its image id), and the
 the map image id -> individual code beside it. A decision, merge, split or undo only changes
 that map, so :meth:`CatalogGallery.sync` never re-indexes: it adds the images attached since
 the last sync (``Engine.add``, incremental) and relabels or drops the others. Images dropped
-(detached from every individual, or deleted) stay in the engine's index but are never proposed:
-the map is rebuilt from the database at every sync; only the memory they hold is wasted until
-the gallery is built anew (delete its folder). Per-individual scores are aggregated here from
+(detached from every individual, or deleted) are taken out of an engine that can remove photos
+(``Engine.remove``: the local engine, no rebuild; attached again, they are added again as new
+photos); another engine keeps them in its index, never proposed (the map is rebuilt from the
+database at every sync). Per-individual scores are aggregated here from
 the engine's per-image scores (sum of the ``take`` best images: 1 is ``max``, 2 the local
 engine's ``top2``). :meth:`CatalogGallery.leave_one_out` ranks gallery images against the rest
 of the gallery, as uploads are ranked (for calibration).
@@ -16,8 +17,9 @@ A gallery opened on a folder (:meth:`CatalogGallery.open`; the service's is ``DA
 is saved there after every sync that adds images and loaded from it at the next start when its
 format and settings match (:mod:`photoid.catalog.gallery_store`); else it starts empty, saying
 why. A crash before a save only means that the next start adds those images again. An indexed
-image whose content or box the database no longer has (its id given to another photo) makes
-the sync rebuild the gallery rather than match with stale features.
+image whose content or box the database no longer has (its id given to another photo) is taken
+out and added again (an engine that cannot remove photos is rebuilt) rather than matched with
+stale features.
 """
 
 from __future__ import annotations

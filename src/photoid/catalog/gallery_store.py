@@ -32,7 +32,7 @@ from photoid.engines.base import Engine, EngineOptions
 from photoid.engines.store import FORMAT as ENGINE_FORMAT
 from photoid.errors import PhotoidError
 from photoid.files import atomic_write
-from photoid.local.storage import loading_from, saving_into
+from photoid.local.storage import loading_from, prune_stores, saving_into
 
 FORMAT = 1
 """Bumped whenever what ``gallery.pkl`` holds changes shape."""
@@ -102,9 +102,10 @@ def save_gallery(
         "images": len(indexed),
         "engine_photos": len(engine.images),
     }
-    with saving_into(folder):  # stored features move into folder/stores, once
+    with saving_into(folder) as stores:  # stored features move into folder/stores, once
         data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(folder / STATE, data)
+    prune_stores(folder, stores)
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
     return folder / MANIFEST
 

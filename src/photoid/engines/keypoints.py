@@ -23,6 +23,7 @@ class LearnedKeypoints(LocalFeatures):
     Answers and grows its gallery as the local engine does (same calls, other engine)."""
 
     method = "keypoints"
+    removes = False  # the learned features are kept per photo row, with no removal yet
     engine: KeypointEngine  # type: ignore[assignment]  # same calls as LocalEngine
 
     def _fit_gallery(

@@ -27,7 +27,7 @@ from photoid.engines.base import Engine
 from photoid.engines.registry import ENGINES
 from photoid.errors import PhotoidError
 from photoid.files import atomic_write
-from photoid.local.storage import loading_from, saving_into
+from photoid.local.storage import loading_from, prune_stores, saving_into
 
 FORMAT = 2
 """Bumped whenever what ``engine.pkl`` holds changes shape."""
@@ -87,9 +87,10 @@ def save_engine(
         "new_individual": engine.policy.summary(),
         "calibration": engine.calibration,
     }
-    with saving_into(folder):  # stored features move into folder/stores, once
+    with saving_into(folder) as stores:  # stored features move into folder/stores, once
         state = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write(folder / STATE, state)
+    prune_stores(folder, stores)
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2, default=str).encode())
     return folder / MANIFEST
 

@@ -19,7 +19,7 @@ from photoid.local.cache import FeatureCache
 from photoid.local.config import Aggregate, LocalConfig
 from photoid.local.extraction import Extracted, extract_many
 from photoid.local.features import Features, get_detector
-from photoid.local.geometry import judge
+from photoid.local.geometry import hull_area, judge
 from photoid.local.neighbours import clean_viewpoint, excluded_rows
 from photoid.local.retrieval import Retrieval
 from photoid.local.scoring import identity_scores
@@ -28,6 +28,7 @@ from photoid.local.voting import image_votes, lnbnn_weights
 from photoid.progress import StageProgress, stage_callback
 
 Progress = Callable[[int], None]
+_CHUNK = 1024  # photos extracted and stored at a time by add()
 
 
 class LocalEngine:
@@ -106,28 +107,37 @@ class LocalEngine:
         views = list(viewpoints) if viewpoints is not None else [None] * count
         labels = list(names) if names is not None else [str(p) for p in paths]
         keep = [i for i in range(count) if identities[i] != UNKNOWN_IDENTITY]
-        extracted = extract_many(
-            [paths[i] for i in keep],
-            [boxes[i] for i in keep],
-            self.config,
-            self.cache,
-            progress=progress,
-        )
-        batch: list[Features] = []
-        for i, result in zip(keep, extracted, strict=True):
-            if result.features is None:
-                self._skip(labels[i], result)
-                continue
-            self._add_one(labels[i], identities[i], views[i])
-            batch.append(result.features)
-        self.retrieval.add(batch)
-        return len(batch)
+        added = 0
+        # In chunks, so that only one chunk's descriptors are in memory at a time.
+        for start in range(0, len(keep), _CHUNK):
+            chunk = keep[start : start + _CHUNK]
+            extracted = extract_many(
+                [paths[i] for i in chunk],
+                [boxes[i] for i in chunk],
+                self.config,
+                self.cache,
+                progress=progress,
+            )
+            batch: list[Features] = []
+            stored: list[int] = []
+            for i, result in zip(chunk, extracted, strict=True):
+                if result.features is None:
+                    self._skip(labels[i], result)
+                    continue
+                stored.append(i)
+                batch.append(result.features)
+            self.retrieval.add(batch)  # first: if it fails, nothing of the chunk is recorded
+            numbers = [self._add_one(labels[i], identities[i], views[i]) for i in stored]
+            self._labels = np.concatenate([self._labels, np.asarray(numbers, np.int64)])
+            added += len(batch)
+        return added
 
     def _skip(self, name: str, result: Extracted) -> None:
         self.skipped.append(name)
         warnings.warn(f"skipped gallery image: {result.error}", stacklevel=3)
 
-    def _add_one(self, name: str, identity: str, viewpoint: str | None) -> None:
+    def _add_one(self, name: str, identity: str, viewpoint: str | None) -> int:
+        """Record one photo's name, identity and viewpoint; returns its identity's number."""
         if identity not in self._identity_lookup:
             self._identity_lookup[identity] = len(self._identity_names)
             self._identity_names.append(identity)
@@ -135,7 +145,7 @@ class LocalEngine:
         self.images.append(name)
         self.identities.append(identity)
         self.viewpoints.append(clean_viewpoint(viewpoint))
-        self._labels = np.append(self._labels, self._identity_lookup[identity])
+        return self._identity_lookup[identity]
 
     def remove(self, names: Sequence[str]) -> int:
         """Take the gallery photos named ``names`` out of every answer from now on (no
@@ -226,8 +236,9 @@ class LocalEngine:
         shortlist = ranked[votes[ranked] > 0]
         image_scores = np.zeros(len(self), np.float64)
         matches: dict[int, Match] = {}
+        area = hull_area(features.points)
         for owner in shortlist.tolist():
-            match = self._verify(features, owner, weights, owners[:, :k], keypoints[:, :k])
+            match = self._verify(features, area, owner, weights, owners[:, :k], keypoints[:, :k])
             matches[owner] = match
             image_scores[owner] = match.score
         # A vanishing share of the unverified vote breaks ties between equal verified scores.
@@ -251,6 +262,7 @@ class LocalEngine:
     def _verify(
         self,
         query: Features,
+        query_area: float,
         owner: int,
         weights: np.ndarray,
         owners: np.ndarray,
@@ -288,13 +300,14 @@ class LocalEngine:
             gallery.points,
             max_scale_change=self.config.max_scale_change,
             min_spread=self.config.min_spread,
+            query_area=query_area,
         )
         rejected = verdict.reason
         if count < self.config.min_inliers:
             rejected = f"{count} inliers, fewer than {self.config.min_inliers}"
         score = float(pairs.weights[inliers].sum()) if rejected is None else 0.0
-        q_points = query.original_points()[pairs.query_index[inliers]]
-        g_points = gallery.original_points()[pairs.gallery_index[inliers]]
+        q_points = query.original_points(pairs.query_index[inliers])
+        g_points = gallery.original_points(pairs.gallery_index[inliers])
         return Match(self.images[owner], score, count, q_points, g_points, verdict.spread, rejected)
 
     def rank(

@@ -39,9 +39,11 @@ class Features:
     def __len__(self) -> int:
         return int(self.points.shape[0])
 
-    def original_points(self) -> np.ndarray:
-        """``(n, 2)`` float32 keypoint positions in pixels of the original (uncropped) image."""
-        return (self.points / self.scale + np.asarray(self.offset, np.float32)).astype(np.float32)
+    def original_points(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """``(n, 2)`` float32 keypoint positions in pixels of the original (uncropped) image
+        (of keypoints ``rows`` only, when given)."""
+        points = self.points if rows is None else self.points[rows]
+        return (points / self.scale + np.asarray(self.offset, np.float32)).astype(np.float32)
 
 
 @dataclass(frozen=True)

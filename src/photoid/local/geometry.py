@@ -63,9 +63,10 @@ def hull_area(points: np.ndarray) -> float:
     return float(cv2.contourArea(hull))
 
 
-def coverage(inliers: np.ndarray, keypoints: np.ndarray) -> float:
-    """Share (0 to 1) of the area spanned by ``keypoints`` that ``inliers`` span (hull areas)."""
-    total = hull_area(keypoints)
+def coverage(inliers: np.ndarray, keypoints: np.ndarray, total: float | None = None) -> float:
+    """Share (0 to 1) of the area spanned by ``keypoints`` that ``inliers`` span (hull areas;
+    ``total``: the keypoints' hull area when already known)."""
+    total = hull_area(keypoints) if total is None else total
     if total <= 0.0:
         return 0.0
     return min(1.0, hull_area(inliers) / total)
@@ -80,18 +81,21 @@ def judge(
     *,
     max_scale_change: float,
     min_spread: float,
+    query_area: float | None = None,
 ) -> Plausibility:
     """Judge a transform from its inlier pairs (``(m, 2)`` px each) and both photos' keypoints.
 
     Implausible when the scale lies outside ``[1 / max_scale_change, max_scale_change]`` or the
     inliers cover less than ``min_spread`` of either photo's keypoint area. Points must be in
     the pixels the model was fitted in (the engine's resized images, so that two photos of the
-    same animal framed alike have scale near 1).
+    same animal framed alike have scale near 1). ``query_area``: the hull area of the query's
+    keypoints, when the caller judges one query against many photos.
     """
     centre = query_inliers.mean(axis=0) if query_inliers.shape[0] else np.zeros(2)
     scale = transform_scale(model, centre)
     spread = min(
-        coverage(query_inliers, query_keypoints), coverage(gallery_inliers, gallery_keypoints)
+        coverage(query_inliers, query_keypoints, query_area),
+        coverage(gallery_inliers, gallery_keypoints),
     )
     reason = None
     if model is not None and not 1.0 / max_scale_change <= scale <= max_scale_change:

@@ -106,20 +106,30 @@ class Retrieval:
     def due(self) -> bool:
         """Whether the next query first builds an index (the first stage, or the single
         stage's approximate index): :meth:`prepare` builds it now instead."""
-        if self._wants_two_stage():
+        if self._wants_two_stage() or self._outgrown():
             return True
         return self.single is not None and self.single.due
 
     def _wants_two_stage(self) -> bool:
-        if self.first is not None or len(self.store) == 0:
+        if self.first is not None or self.live == 0:
             return False
         if self.config.retrieval == "two_stage":
             return True
         return self.config.retrieval == "auto" and self.live >= self.config.two_stage_above
 
+    def _outgrown(self) -> bool:
+        """Whether an ``auto`` first stage trained on a much smaller gallery should be trained
+        again: ``auto`` would now choose four times its inverted lists (each list then holds
+        four times the descriptors it was sized for, and every probe scans them all)."""
+        if self.first is None or self.config.first_stage_index != "auto":
+            return False
+        wanted = _lists(auto_factory(self.first.size, binary=self.binary))
+        return wanted >= 4 * _lists(self.first.factory)
+
     def prepare(self) -> None:
-        """Build what :attr:`due` says; switching to two stages frees the single stage."""
-        if self._wants_two_stage():
+        """Build what :attr:`due` says: switching to two stages frees the single stage; a
+        first stage the gallery has outgrown is trained again from the stored features."""
+        if self._wants_two_stage() or self._outgrown():
             self._build_first_stage()
             self.single = None
         elif self.single is not None:
@@ -154,7 +164,9 @@ class Retrieval:
     def _sample(self, rows: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:
         """About ``size`` first-stage descriptors drawn evenly over ``rows``."""
         rng = np.random.default_rng(0)
-        take = rows if counts.sum() <= size else rows[rng.random(rows.size) < size / counts.sum()]
+        # Photos drawn with a quarter to spare, so that the sample is never short of ``size``.
+        share = 1.25 * size / max(1, int(counts.sum()))
+        take = rows if share >= 1 else rows[rng.random(rows.size) < share]
         parts = [
             self.store.features(int(r)).descriptors[: self.config.first_stage_keypoints]
             for r in take
@@ -167,9 +179,10 @@ class Retrieval:
         self, descriptors: np.ndarray, keep: int, left_out: np.ndarray, allowed: np.ndarray | None
     ) -> Neighbours:
         """The ``keep`` nearest gallery neighbours of each query descriptor: distances
-        ``(n, keep)`` (inf where missing) and each one's owner photo and keypoint number (-1);
-        photos in ``left_out`` or not ``allowed`` are never among them in two stages (the
-        single stage leaves out ``left_out``; votes drop the rest)."""
+        ``(n, keep)`` (inf where missing) and each one's owner photo and keypoint number (-1).
+        The single stage leaves out the photos in ``left_out`` (votes drop the others not
+        ``allowed``); two stages leave out every photo not ``allowed``, so ``allowed`` must
+        already exclude ``left_out`` (as :meth:`LocalEngine._allowed` does)."""
         if self.due:
             self.prepare()
         if self.first is None:

@@ -1,15 +1,22 @@
 """Append-only arrays in files, memory-mapped for reading, and the folder that holds them.
 
-A :class:`StoreFolder` is a fresh temporary folder until the object holding it is saved: saved
-with :func:`saving_into` a folder, its files are copied there (once) and from then on read and
-appended there, so saving the same engine again copies nothing. Loaded with :func:`loading_from`
-a folder, it opens the files there. Rows past the count a saved state records (appended by a
-process that stopped before saving) are overwritten by the next append, never read.
+A :class:`StoreFolder` is a fresh temporary folder (under ``$PHOTOID_STORE_TMP`` when set) until
+the object holding it is saved: saved with :func:`saving_into` a folder, its files move there
+(once) and from then on are read and appended there, so saving the same engine again copies
+nothing; :func:`prune_stores` then deletes the stores no saved object refers to any more.
+Loaded with :func:`loading_from` a folder, it opens the files there. Rows past the count a saved
+state records (appended by a process that stopped before saving) are overwritten by the next
+append, never read. One object at a time appends to a store's files: it holds an exclusive
+lock on the folder (taken when loaded, or at its first append). Another object loaded from the
+same folder (the same engine loaded twice, in this process or another) copies the files to a
+folder of its own at its first append instead of overwriting the other's rows, and saving never
+deletes a store another object holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import uuid
@@ -23,19 +30,62 @@ import numpy as np
 
 from photoid.errors import PhotoidError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one writer is then the user's to ensure
+    fcntl = None  # type: ignore[assignment]
+
 STORES = "stores"
-_SAVING: ContextVar[Path | None] = ContextVar("photoid_saving_into", default=None)
+_SAVING: ContextVar[tuple[Path, set[str]] | None] = ContextVar("photoid_saving_into", default=None)
 _LOADING: ContextVar[Path | None] = ContextVar("photoid_loading_from", default=None)
 
 
 @contextlib.contextmanager
-def saving_into(folder: Path) -> Iterator[None]:
-    """Objects pickled inside the block move their stored files into ``folder``."""
-    token = _SAVING.set(Path(folder))
+def saving_into(folder: Path) -> Iterator[set[str]]:
+    """Objects pickled inside the block move their stored files into ``folder``; yields the
+    set of the store names they use (for :func:`prune_stores`, once the pickle is written)."""
+    kept: set[str] = set()
+    token = _SAVING.set((Path(folder).resolve(), kept))
     try:
-        yield
+        yield kept
     finally:
         _SAVING.reset(token)
+
+
+def prune_stores(folder: Path, kept: set[str]) -> None:
+    """Delete the stores under ``folder`` that are not in ``kept`` (left by an engine saved
+    there before, or by a save that stopped before its pickle was written), except those an
+    object still holds (another process's gallery)."""
+    root = Path(folder) / STORES
+    if not root.is_dir():
+        return
+    for child in root.iterdir():
+        if child.is_dir() and child.name not in kept:
+            handle = _try_lock(child)
+            if handle is not None or fcntl is None:
+                shutil.rmtree(child, ignore_errors=True)
+            if handle is not None:
+                handle.close()
+
+
+def _temporary() -> Path:
+    return Path(tempfile.mkdtemp(prefix="photoid-store-", dir=os.environ.get("PHOTOID_STORE_TMP")))
+
+
+def _try_lock(folder: Path) -> Any:
+    """An open handle holding ``folder``'s exclusive lock, or None when another holds it."""
+    if fcntl is None:
+        return None
+    try:
+        handle = (folder / ".lock").open("a")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
 
 
 @contextlib.contextmanager
@@ -53,17 +103,19 @@ class StoreFolder:
 
     def __init__(self) -> None:
         self.name = uuid.uuid4().hex[:12]
-        self.path = Path(tempfile.mkdtemp(prefix="photoid-store-"))
+        self.path = _temporary()
+        self._lock: Any = None
         # A temporary folder goes with its object; a saved or loaded one stays.
         self._cleanup: weakref.finalize[Any, Any] | None = weakref.finalize(
             self, shutil.rmtree, self.path, True
         )
 
     def __getstate__(self) -> dict[str, Any]:
-        target = _SAVING.get()
-        if target is not None:
-            self._move(target / STORES / self.name)
-        return {"name": self.name, "path": str(self.path), "relative": target is not None}
+        saving = _SAVING.get()
+        if saving is not None:
+            self._move(saving[0] / STORES / self.name)
+            saving[1].add(self.name)
+        return {"name": self.name, "path": str(self.path), "relative": saving is not None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.name = state["name"]
@@ -77,16 +129,50 @@ class StoreFolder:
             raise PhotoidError(
                 f"{self.path}: the stored features of this engine are missing; fit it again"
             )
+        self._lock = _try_lock(self.path)  # None: another holds it; the first append copies
+
+    def lock(self) -> None:
+        """Hold this folder's append lock from now on (until this object is gone); when
+        another object holds it, continue in a copy of the files in a folder of this
+        object's own (a new temporary one, saved under a new name)."""
+        if self._lock is not None or fcntl is None:
+            return
+        self._lock = _try_lock(self.path)
+        if self._lock is not None:
+            return
+        copy = _temporary()
+        for file in self.path.iterdir():
+            if file.name != ".lock":
+                shutil.copyfile(file, copy / file.name)
+        self.name = uuid.uuid4().hex[:12]
+        self.path = copy
+        self._cleanup = weakref.finalize(self, shutil.rmtree, copy, True)
+        self._lock = _try_lock(copy)
 
     def _move(self, target: Path) -> None:
-        """Copy the files to ``target`` (unless they are there) and use them from there."""
+        """Move the files to ``target`` (unless they are there) and use them from there: a
+        temporary folder is renamed when it can be, a saved one copied (it stays with the
+        engine it was saved with)."""
         if target.resolve() == self.path.resolve():
             return
-        target.mkdir(parents=True, exist_ok=True)
-        for file in self.path.iterdir():
-            shutil.copyfile(file, target / file.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+        moved = False
+        if self._cleanup is not None and not target.exists():
+            with contextlib.suppress(OSError):
+                os.replace(self.path, target)
+                moved = True
+        if not moved:
+            target.mkdir(parents=True, exist_ok=True)
+            for file in self.path.iterdir():
+                if file.name != ".lock":
+                    shutil.copyfile(file, target / file.name)
         if self._cleanup is not None:
-            self._cleanup()
+            self._cleanup.detach()
+            if not moved:
+                shutil.rmtree(self.path, ignore_errors=True)
             self._cleanup = None
         self.path = target
 
@@ -125,11 +211,15 @@ class AppendArray:
         """Append ``(n, width)`` rows; returns the number of the first one."""
         data = np.ascontiguousarray(rows, dtype=self.dtype).reshape(-1, self.width)
         first = self.rows
+        self.folder.lock()
         mode = "r+b" if self.file.exists() else "wb"
-        with self.file.open(mode) as handle:
-            handle.seek(self.nbytes)
-            handle.write(data.tobytes())
-            handle.truncate()
+        try:
+            with self.file.open(mode) as handle:
+                handle.seek(self.nbytes)
+                handle.write(data.tobytes())
+                handle.truncate()
+        except OSError as error:
+            raise PhotoidError(f"{self.file}: features could not be stored ({error})") from None
         self.rows += data.shape[0]
         self._map = None
         return first

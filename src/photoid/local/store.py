@@ -44,8 +44,13 @@ class FeatureStore:
         if not batch:
             return
         counts = np.array([len(f) for f in batch], np.int32)
-        first = self.points.append(np.concatenate([f.points for f in batch]).reshape(-1, 2))
-        self.descriptors.append(self._encode(np.concatenate([f.descriptors for f in batch])))
+        before = (self.points.rows, self.descriptors.rows)
+        try:
+            first = self.points.append(np.concatenate([f.points for f in batch]).reshape(-1, 2))
+            self.descriptors.append(self._encode(np.concatenate([f.descriptors for f in batch])))
+        except BaseException:
+            self.points.rows, self.descriptors.rows = before  # the next append overwrites
+            raise
         starts = first + np.concatenate([[0], np.cumsum(counts[:-1], dtype=np.int64)])
         self.start = np.concatenate([self.start, starts.astype(np.int64)])
         self.count = np.concatenate([self.count, counts])
