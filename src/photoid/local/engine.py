@@ -29,6 +29,7 @@ from photoid.progress import StageProgress, stage_callback
 
 Progress = Callable[[int], None]
 _CHUNK = 1024  # photos extracted and stored at a time by add()
+_NO_POINTS = np.zeros((0, 2), np.float32)
 
 
 class LocalEngine:
@@ -237,7 +238,18 @@ class LocalEngine:
         image_scores = np.zeros(len(self), np.float64)
         matches: dict[int, Match] = {}
         area = hull_area(features.points)
+        # With LNBNN a photo's correspondences are its neighbour entries: a photo with fewer
+        # than min_inliers of them cannot be verified, so it is rejected without reading it.
+        found = owners[:, :k][owners[:, :k] >= 0]
+        pairs = np.bincount(found, minlength=len(self)) if found.size else np.zeros(len(self))
+        least = self.config.min_inliers if self.config.matching == "lnbnn" else 0
         for owner in shortlist.tolist():
+            if pairs[owner] < least:
+                reason = f"{int(pairs[owner])} correspondences, fewer than {least}"
+                matches[owner] = Match(
+                    self.images[owner], 0.0, 0, _NO_POINTS, _NO_POINTS, 0.0, reason
+                )
+                continue
             match = self._verify(features, area, owner, weights, owners[:, :k], keypoints[:, :k])
             matches[owner] = match
             image_scores[owner] = match.score
