@@ -44,7 +44,7 @@ def main() -> None:
     from photoid.local.cache import FeatureCache
     from photoid.local.config import LocalConfig
     from photoid.local.extraction import extract_many
-    from photoid.local.first_stage import FirstStage, auto_factory
+    from photoid.local.first_stage import FirstStage, auto_factory, lists_of
     from photoid.local.voting import image_votes, lnbnn_weights
 
     individuals = args.photos // (PER_INDIVIDUAL - 1)
@@ -95,8 +95,7 @@ def main() -> None:
         return np.asarray(strongest[starts[photo] + point])
 
     factory = auto_factory(len(strongest), binary=False)
-    lists = int(factory.split(",")[0].removeprefix("IVF").split("_")[0])
-    sample = strongest[:: max(1, len(strongest) // FirstStage.sample_size(lists))]
+    sample = strongest[:: max(1, len(strongest) // FirstStage.sample_size(lists_of(factory)))]
     stage = FirstStage(128, sample, binary=False, factory=factory, probes=config.first_stage_probes)
     stage.add(strongest, owners, keypoints)
     vote_order = []

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from photoid.catalog.db import Catalog
+from photoid.catalog.gallery_rows import attached, engine_queries, images_by_id
 from photoid.catalog.gallery_store import (
     MANIFEST,
     Signature,
@@ -46,18 +46,16 @@ from photoid.catalog.gallery_store import (
     load_gallery,
     save_gallery,
 )
-from photoid.catalog.models import Image, Individual
+from photoid.catalog.models import Image
 from photoid.core import Candidate
 from photoid.data.table import Dataset
 from photoid.decide.policy import NewIndividualSetting
 from photoid.engines.base import Engine, EngineOptions
 from photoid.engines.registry import create_engine
 from photoid.errors import PhotoidError
-from photoid.fusion.config import Queries
 from photoid.local.config import LocalConfig
 
 WIDE = 200
-_CHUNK = 500  # image ids per IN (...) query, well below SQLite's limit on bound parameters
 _TAKE = {"max": 1, "top2": 2, "top3": 3}
 log = logging.getLogger(__name__)
 
@@ -214,7 +212,7 @@ class CatalogGallery:
         when it added images."""
         with self._lock:
             with catalog.session() as session:
-                current, signatures = _attached(session)
+                current, signatures = attached(session)
                 changed = [i for i, sig in signatures.items() if self._indexed.get(i, sig) != sig]
                 gone = [i for i in self._indexed if i not in current]
                 if self.engine.removes:
@@ -229,9 +227,9 @@ class CatalogGallery:
                     )
                     self.engine = _empty_engine(self.name, self.options)
                     self._indexed = {}
-                fresh = _images(session, sorted(set(current) - set(self._indexed)))
+                fresh = images_by_id(session, sorted(set(current) - set(self._indexed)))
             if fresh:
-                self.engine.add(_queries(catalog, fresh), [str(image.id) for image in fresh])
+                self.engine.add(engine_queries(catalog, fresh), [str(image.id) for image in fresh])
                 self._indexed.update((image.id, signatures[image.id]) for image in fresh)
             old = self._owners
             relabelled = sum(1 for i, code in old.items() if i in current and current[i] != code)
@@ -280,7 +278,7 @@ class CatalogGallery:
         never used as evidence (e.g. the query's own encounter).
         """
         with self._lock:
-            answers = self.engine.identify(_queries(catalog, images))
+            answers = self.engine.identify(engine_queries(catalog, images))
             owners = dict(self._owners)
         return [self._individuals(a.candidates, owners, top, allowed, exclude) for a in answers]
 
@@ -294,7 +292,7 @@ class CatalogGallery:
         PhotoidError for an engine that cannot rank its gallery against itself."""
         with catalog.session() as session:
             encounter = {i: e for i, e in session.execute(select(Image.id, Image.encounter_id))}
-            images = _images(session, sorted(set(image_ids)))
+            images = images_by_id(session, sorted(set(image_ids)))
         together: dict[int, set[int]] = {}
         for i, e in encounter.items():
             together.setdefault(e, set()).add(i)
@@ -304,7 +302,7 @@ class CatalogGallery:
             asked = [i for i in images if i.id in owners and str(i.id) in rows]
             answers = (
                 self.engine.left_out(
-                    _queries(catalog, asked), [rows[str(i.id)] for i in asked], top=self.wide
+                    engine_queries(catalog, asked), [rows[str(i.id)] for i in asked], top=self.wide
                 )
                 if asked
                 else []
@@ -369,44 +367,3 @@ def _empty_engine(method: str, options: EngineOptions) -> Engine:
         {"image": pd.Series([], dtype=str), "identity": pd.Series([], dtype=str)}
     )
     return create_engine(method, options).fit(Dataset(Path("."), nothing, ()))
-
-
-def _queries(catalog: Catalog, images: Sequence[Image]) -> Queries:
-    """Catalog images as engine queries, named by their image ids."""
-    return Queries(
-        [catalog.store.path(image.file) for image in images],
-        [str(image.id) for image in images],
-        [image.bbox for image in images],
-    )
-
-
-def _attached(session: Session) -> tuple[dict[int, str], dict[int, Signature]]:
-    """Every image attached to an individual: image id -> individual code, and image id ->
-    its signature (content hash and box)."""
-    rows = select(
-        Image.id,
-        Image.sha256,
-        Image.bbox_x,
-        Image.bbox_y,
-        Image.bbox_w,
-        Image.bbox_h,
-        Individual.code,
-    ).join(Individual, Image.individual_id == Individual.id)
-    codes: dict[int, str] = {}
-    signatures: dict[int, Signature] = {}
-    for image_id, sha, x, y, w, h, code in session.execute(rows):
-        codes[image_id] = code
-        box = None if x is None or y is None or w is None or h is None else (x, y, w, h)
-        signatures[image_id] = (sha, box)
-    return codes, signatures
-
-
-def _images(session: Session, ids: Sequence[int]) -> list[Image]:
-    """The images with these (sorted) ids, in id order, fetched in chunks."""
-    return [
-        image
-        for start in range(0, len(ids), _CHUNK)
-        for image in session.scalars(
-            select(Image).where(Image.id.in_(ids[start : start + _CHUNK])).order_by(Image.id)
-        )
-    ]

@@ -45,6 +45,18 @@ def auto_factory(descriptors: int, *, binary: bool) -> str:
     return f"{coarse},PQ32x4fs"
 
 
+def lists_of(factory: str) -> int:
+    """The number of inverted lists a factory string asks for (``IVF4096_HNSW32,...`` ->
+    4096; 1,024 when it names none)."""
+    for part in factory.split(","):
+        head = part.removeprefix("B")
+        if head.startswith("IVF"):
+            digits = head[3:].split("_")[0]
+            if digits.isdigit():
+                return int(digits)
+    return 1024
+
+
 class FirstStage:
     """Compressed descriptors of gallery photos by photo row: ``add``, ``remove``,
     ``candidates``."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from photoid.local.config import LocalConfig
 from photoid.local.features import Features, get_detector
-from photoid.local.first_stage import FirstStage, auto_factory
+from photoid.local.first_stage import FirstStage, auto_factory, lists_of
 from photoid.local.index import DescriptorIndex
 from photoid.local.neighbours import drop_owner
 from photoid.local.store import FeatureStore
@@ -123,8 +123,8 @@ class Retrieval:
         four times the descriptors it was sized for, and every probe scans them all)."""
         if self.first is None or self.config.first_stage_index != "auto":
             return False
-        wanted = _lists(auto_factory(self.first.size, binary=self.binary))
-        return wanted >= 4 * _lists(self.first.factory)
+        wanted = lists_of(auto_factory(self.first.size, binary=self.binary))
+        return wanted >= 4 * lists_of(self.first.factory)
 
     def prepare(self) -> None:
         """Build what :attr:`due` says: switching to two stages frees the single stage; a
@@ -144,7 +144,7 @@ class Retrieval:
         factory = self.config.first_stage_index
         if factory == "auto":
             factory = auto_factory(int(counts.sum()), binary=self.binary)
-        lists = _lists(factory)
+        lists = lists_of(factory)
         sample = self._sample(rows, counts, FirstStage.sample_size(lists))
         self.first = FirstStage(
             self.dim,
@@ -222,18 +222,6 @@ class Retrieval:
             owners = np.pad(owners, pad, constant_values=-1)
             points = np.pad(points, pad, constant_values=-1)
         return distances, owners, points
-
-
-def _lists(factory: str) -> int:
-    """The number of inverted lists a factory string asks for (``IVF4096_HNSW32,...`` ->
-    4096; 1,024 when it names none)."""
-    for part in factory.split(","):
-        head = part.removeprefix("B")
-        if head.startswith("IVF"):
-            digits = head[3:].split("_")[0]
-            if digits.isdigit():
-                return int(digits)
-    return 1024
 
 
 def _single_stage(
