@@ -56,3 +56,27 @@ def test_default_preset_keeps_size(tmp_path: Path) -> None:
     first = (tmp_path / "a" / "metadata.csv").read_bytes()
     assert first == (tmp_path / "b" / "metadata.csv").read_bytes()
     assert read_info(load_dataset(tmp_path / "b").image_path(0)).width == 64
+
+
+def test_wide_preset_puts_a_small_animal_anywhere_in_the_frame(tmp_path: Path) -> None:
+    out = tmp_path / "wide"
+    args = ["--preset", "wide", "--individuals", "3", "--images-per", "4", "--seed", "1"]
+    result = _run(str(out), *args)
+    assert result.exit_code == 0, result.output
+    dataset = load_dataset(out)
+    centres = []
+    for row in range(len(dataset)):
+        info = read_info(dataset.image_path(row))
+        assert (info.width, info.height) == (768, 512)
+        x, y, w, h = dataset.table["bbox"].iloc[row]
+        assert 0 <= x < x + w <= info.width and 0 <= y < y + h <= info.height
+        assert w * h < 0.2 * info.width * info.height  # under a fifth of the frame's area
+        centres.append((x + w / 2) / info.width)
+    assert min(centres) < 0.4 and max(centres) > 0.6  # not always in the middle
+
+
+def test_wide_preset_takes_another_size(tmp_path: Path) -> None:
+    args = ["--preset", "wide", "--individuals", "1", "--images-per", "1", "--size", "384"]
+    assert _run(str(tmp_path / "w"), *args).exit_code == 0
+    info = read_info(load_dataset(tmp_path / "w").image_path(0))
+    assert (info.width, info.height) == (384, 256)

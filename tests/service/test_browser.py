@@ -77,6 +77,17 @@ def test_review_in_chromium(running: Running) -> None:
             codes = page.locator("li.candidate").evaluate_all("els => els.map(e => e.dataset.code)")
             assert running.identity in codes, codes
             assert page.locator(".score-kind").first.inner_text().lower() == "raw score"
+            # The candidate's gallery photo has its synthetic box: framed over the photo.
+            page.wait_for_function(
+                "document.querySelectorAll('#overlay rect.animal-box').length === 1"
+            )
+            framed = page.locator("#overlay rect.animal-box").bounding_box()
+            pane = page.locator(".pane").nth(1).bounding_box()
+            assert framed is not None and pane is not None
+            assert (
+                pane["x"] <= framed["x"]
+                and framed["x"] + framed["width"] <= pane["x"] + pane["width"] + 1
+            )
             key = str(codes.index(running.identity) + 1)
             page.keyboard.press(key)
             assert page.locator(f"input[data-key='{key}']").is_checked()

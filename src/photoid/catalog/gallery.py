@@ -229,7 +229,10 @@ class CatalogGallery:
                     self._indexed = {}
                 fresh = images_by_id(session, sorted(set(current) - set(self._indexed)))
             if fresh:
-                self.engine.add(engine_queries(catalog, fresh), [str(image.id) for image in fresh])
+                self.engine.add(
+                    self.engine.cropped(engine_queries(catalog, fresh)),
+                    [str(image.id) for image in fresh],
+                )
                 self._indexed.update((image.id, signatures[image.id]) for image in fresh)
             old = self._owners
             relabelled = sum(1 for i, code in old.items() if i in current and current[i] != code)
@@ -278,7 +281,7 @@ class CatalogGallery:
         never used as evidence (e.g. the query's own encounter).
         """
         with self._lock:
-            answers = self.engine.identify(engine_queries(catalog, images))
+            answers = self.engine.identify(self.engine.cropped(engine_queries(catalog, images)))
             owners = dict(self._owners)
         return [self._individuals(a.candidates, owners, top, allowed, exclude) for a in answers]
 

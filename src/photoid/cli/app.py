@@ -73,6 +73,7 @@ from photoid.cli import (  # noqa: E402, F401
     check,
     convert,
     demo,
+    detect,
     embed,
     evaluate,
     fit,

@@ -59,6 +59,27 @@ SplitColumnOption = Annotated[
     ),
 ]
 
+CropMarginOption = Annotated[
+    float,
+    typer.Option(
+        "--crop-margin",
+        min=0.0,
+        max=2.0,
+        help="Grow every box (bbox column, a detector's box) by this share of its width and "
+        "height on each side before cropping, in fitting and identifying alike (0.1: 10%); "
+        "a fitted engine keeps its own.",
+    ),
+]
+DetectorOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--detector",
+        help="Find the animal in each query photo first and identify its box: a run of "
+        "`photoid detector train` or a weights file (see photoid detect --help). A photo "
+        "without a detected animal is identified whole.",
+    ),
+]
+
 
 def new_individual_setting(
     new_individual: str | None,
@@ -99,6 +120,7 @@ def engine_options(
     new_individual: NewIndividualSetting | None = None,
     device: str = "auto",
     precision: str = "auto",
+    crop_margin: float = 0.0,
 ) -> EngineOptions:
     """Engine options from the command line's values. ``device`` also places the pretrained
     embedder and the learned keypoints, unless ``--set pretrained.device``/``keypoints.device``
@@ -138,4 +160,5 @@ def engine_options(
         tta=tuple(tta or ()),
         ensemble=ensemble_mode(ensemble),
         new_individual=new_individual or NewIndividualSetting(),
+        crop_margin=crop_margin,
     )

@@ -13,6 +13,7 @@ from rich.table import Table
 from photoid.cli.app import app
 from photoid.cli.constants import DEFAULT_MAX_SKIPPED
 from photoid.cli.engine_options import (
+    CropMarginOption,
     NewPriorOption,
     NewThresholdOption,
     engine_options,
@@ -69,6 +70,7 @@ def evaluate(
     no_cache: NoCacheOption = False,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "auto",
+    crop_margin: CropMarginOption = 0.0,
     quiet: QuietOption = False,
 ) -> None:
     """Evaluate an engine on a split; the last line printed is one JSON object of the numbers."""
@@ -88,6 +90,7 @@ def evaluate(
         ensemble=ensemble,
         device=device,
         precision=precision,
+        crop_margin=crop_margin,
     )
     setting = new_individual_setting(new_individual, new_threshold, default=None)
     with stage_progress() as progress, warnings.catch_warnings(record=True) as caught:

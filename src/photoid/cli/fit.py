@@ -11,6 +11,7 @@ import typer
 
 from photoid.cli.app import app
 from photoid.cli.engine_options import (
+    CropMarginOption,
     NewIndividualOption,
     NewPriorOption,
     SplitColumnOption,
@@ -52,6 +53,7 @@ def fit(
     force: Annotated[
         bool, typer.Option("--force", help="Refit even if OUT already holds this engine.")
     ] = False,
+    crop_margin: CropMarginOption = 0.0,
     quiet: QuietOption = False,
 ) -> None:
     """Fit an engine (features, index, calibration, new-individual policy) and save it in OUT.
@@ -72,6 +74,7 @@ def fit(
         new_individual=new_individual_setting(new_individual, None, prior=new_prior),
         device=device,
         precision=precision,
+        crop_margin=crop_margin,
     )
     command = shlex.join(["photoid", *sys.argv[1:]]) if sys.argv[1:2] == ["fit"] else ""
     with stage_progress() as progress:

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from photoid.cli.app import app
 from photoid.cli.engine_options import (
+    CropMarginOption,
+    DetectorOption,
     EngineFolderOption,
     NewIndividualOption,
     NewPriorOption,
@@ -31,7 +33,7 @@ from photoid.cli.options import (
     TtaOption,
 )
 from photoid.cli.progress import QuietOption, stage_progress
-from photoid.core import Identification
+from photoid.core import Box, Identification
 from photoid.errors import PhotoidError
 
 
@@ -70,6 +72,8 @@ def identify(
     no_cache: NoCacheOption = False,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "auto",
+    crop_margin: CropMarginOption = 0.0,
+    detector: DetectorOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Top-5 identities per query photo (new_individual where the engine's policy puts it), as
@@ -110,7 +114,9 @@ def identify(
         new_individual=setting,
         device=device,
         precision=precision,
+        crop_margin=crop_margin,
     )
+    boxes = None if detector is None else _detected(detector, queries, device)
     with stage_progress() as progress:
         answers = identify_files(
             gallery,
@@ -121,6 +127,7 @@ def identify(
             split_column=split_column,
             prior=parse_prior(new_prior),
             progress=progress,
+            boxes=boxes,
         )
     if kaggle:
         if out is None or out.suffix.lower() != ".csv":
@@ -132,6 +139,22 @@ def identify(
         return
     title = f"identification with {engine}" if engine else f"{method} against {gallery}"
     _show(answers, title, Console())
+
+
+def _detected(detector: Path, queries: list[Path], device: str) -> list[Box | None]:
+    """Each query's best detected box (None where no animal is found), with one line on
+    stderr saying how many photos had none or several."""
+    from photoid.detect.run import NO_ANIMAL, SEVERAL, Detector
+
+    found = Detector.load(detector).use_device(device).find(queries)
+    flags = [f.flag for f in found]
+    typer.echo(
+        f"detector: an animal in {sum(f.box is not None for f in found)} of {len(found)} "
+        f"photos ({flags.count(NO_ANIMAL)} without one are identified whole, "
+        f"{flags.count(SEVERAL)} show several: the best box is used)",
+        err=True,
+    )
+    return [f.box for f in found]
 
 
 WIDE_ENOUGH = 110

@@ -12,7 +12,7 @@ from photoid.cli.progress import QuietOption, progress_bar
 
 # The keys of photoid.data.synth.presets.PRESETS (a copy: importing it loads OpenCV; the tests
 # check the two agree).
-Preset = Literal["default", "field"]
+Preset = Literal["default", "field", "wide"]
 DEFAULT_SIZE = 256
 
 
@@ -29,17 +29,18 @@ def synth_command(
         typer.Option(
             min=32,
             show_default=False,
-            help=f"Longest image side in pixels (default {DEFAULT_SIZE}). Only with the "
-            "default preset: --preset field draws each photo's size from 1024-2560 px and "
-            "refuses --size.",
+            help=f"Longest image side in pixels (default {DEFAULT_SIZE}; 768 with --preset "
+            "wide). --preset field draws each photo's size from 1024-2560 px and refuses --size.",
         ),
     ] = None,
     preset: Annotated[
         Preset,
         typer.Option(
             help="Settings to render with: 'default' (256 px frames the animal fills 40-85% "
-            "of) or 'field' (1024-2560 px frames the animal fills 10-50% of, cluttered "
-            "scenery shared by the photos taken at one of 6 sites)."
+            "of), 'field' (1024-2560 px frames the animal fills 10-50% of, cluttered "
+            "scenery shared by the photos taken at one of 6 sites) or 'wide' (768 px wide "
+            "scenes, the animal small and anywhere in the field scenery: under a fifth of the "
+            "frame's area; the data to train and measure a detector on)."
         ),
     ] = "default",
     asymmetric: Annotated[
@@ -58,7 +59,7 @@ def synth_command(
     quiet: QuietOption = False,
 ) -> None:
     """Render INDIVIDUALS x IMAGES_PER photos of procedurally marked animals into OUT."""
-    if preset != "default" and size is not None:
+    if preset == "field" and size is not None:
         raise typer.BadParameter(
             f"--preset {preset} draws each photo's size itself; leave --size out",
             param_hint="'--size'",

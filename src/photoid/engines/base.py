@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from photoid.core import Identification
+from photoid.data.boxes import grown, with_margin
 from photoid.data.table import Dataset
 from photoid.decide.policy import (
     NewIndividualPolicy,
@@ -60,7 +61,10 @@ class EngineOptions:
     embedder (``--set pretrained.NAME=VALUE``), also the fused engine's deep input when no
     ``models`` are given; ``new_individual``: the policy to fit; ``device`` and ``precision``:
     where a trained model runs and with which arithmetic (:mod:`photoid.devices`; not saved:
-    :meth:`Engine.use_device` sets them again after loading).
+    :meth:`Engine.use_device` sets them again after loading); ``crop_margin``: every box
+    (``bbox`` cell, a detector's box) grown by this share of its width and height on each side
+    before the photo is cropped to it, in fitting and in identification alike
+    (:mod:`photoid.data.boxes`).
     """
 
     local: LocalConfig = field(default_factory=LocalConfig)
@@ -75,11 +79,13 @@ class EngineOptions:
     new_individual: NewIndividualSetting = field(default_factory=NewIndividualSetting)
     device: str = "auto"
     precision: str = "auto"
+    crop_margin: float = 0.0
 
     def describe(self) -> dict[str, Any]:
         """The options as plain JSON data (saved with a fitted engine)."""
         # Only when set, so engines fitted before the pretrained engine existed are not refitted.
         pretrained = {"pretrained": self.pretrained.to_dict()} if self.pretrained.model else {}
+        margin = {"crop_margin": self.crop_margin} if self.crop_margin else {}
         return {
             "local": self.local.to_dict(),
             "keypoints": self.keypoints.to_dict(),
@@ -91,6 +97,7 @@ class EngineOptions:
                 k: list(v) if isinstance(v, tuple) else v for k, v in self.fused.__dict__.items()
             },
             **pretrained,
+            **margin,
             "new_individual": str(self.new_individual),
             "new_prior": self.new_individual.prior,
         }
@@ -126,7 +133,10 @@ class Engine(ABC):
     ) -> Engine:
         """Build the gallery from ``gallery``'s labelled rows, calibrate, and fit the
         new-individual policy of :attr:`options` (on ``calibration`` rows when given)."""
+        margin = self.options.crop_margin
+        gallery = with_margin(gallery, margin)
         held_out = calibration if calibration is not None and len(calibration) else None
+        held_out = None if held_out is None else with_margin(held_out, margin)
         self._fit_gallery(gallery, held_out, progress)
         setting = self.options.new_individual
         if setting.mode == "never":
@@ -154,8 +164,17 @@ class Engine(ABC):
         """The rankings of :meth:`identify` and the same with the policy applied (top 5,
         ``new_individual`` inserted where it belongs; ``prior``: the share of new individuals
         among these queries, for calibrated engines, see :mod:`photoid.decide.policy`)."""
-        rankings = self.identify(queries, progress)
+        rankings = self.identify(self.cropped(queries), progress)
         return rankings, self.decide(rankings, queries.species, prior)
+
+    def cropped(self, photos: Queries) -> Queries:
+        """``photos`` with their boxes grown by the ``crop_margin`` the engine was fitted
+        with: what :meth:`answer` identifies, and what a caller of :meth:`identify` or
+        :meth:`add` passes to crop as fitting did."""
+        margin = self.options.crop_margin
+        if not margin or photos.bboxes is None:
+            return photos
+        return replace(photos, bboxes=grown(photos.bboxes, margin))
 
     def decide(
         self,

@@ -1,4 +1,5 @@
-"""Pictures of evidence: a query beside a gallery image with matched keypoints joined by lines."""
+"""Pictures of evidence: a query beside a gallery image with matched keypoints joined by lines,
+and the box around the animal (the ``bbox`` the engines cropped to) drawn on each."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.errors import ImageLoadError
+
+BOX_COLOUR = (255, 210, 0)
 
 
 def _fit(pixels: np.ndarray, height: int) -> tuple[np.ndarray, float]:
@@ -25,10 +29,14 @@ def draw_pair(
     gallery_points: np.ndarray,
     height: int = 220,
     max_lines: int = 60,
+    query_box: Box | None = None,
+    gallery_box: Box | None = None,
 ) -> np.ndarray:
     """Side-by-side RGB picture, both images scaled to ``height`` px, matches drawn as lines.
 
-    ``query_points``/``gallery_points``: ``(m, 2)`` x, y in pixels of each original image.
+    ``query_points``/``gallery_points``: ``(m, 2)`` x, y in pixels of each original image;
+    ``query_box``/``gallery_box``: the animal's box (x, y, w, h in those pixels), drawn in
+    yellow where given.
     """
     left, left_scale = _fit(query, height)
     right, right_scale = _fit(gallery, height)
@@ -37,6 +45,12 @@ def draw_pair(
     canvas[:, : left.shape[1]] = left
     canvas[:, left.shape[1] + gap :] = right
     shift = left.shape[1] + gap
+    for box, scale, dx in ((query_box, left_scale, 0), (gallery_box, right_scale, shift)):
+        if box is not None:
+            x, y, w, h = (v * scale for v in box)
+            corner0 = (round(x) + dx, round(y))
+            corner1 = (round(x + w) + dx - 1, round(y + h) - 1)
+            cv2.rectangle(canvas, corner0, corner1, BOX_COLOUR, 2, cv2.LINE_AA)
     rng = np.random.default_rng(0)
     for i in range(min(len(query_points), max_lines)):
         colour = tuple(int(c) for c in rng.integers(64, 256, 3))

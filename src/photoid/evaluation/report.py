@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from photoid.core import Identification
+from photoid.core import Box, Identification
 from photoid.evaluation.drawing import draw_pair, load_or_blank, to_data_uri
 from photoid.evaluation.narrative import (
     describe_run,
@@ -66,6 +66,7 @@ def write_report(
     chosen_wrong = _sample(rng, wrong, max(samples // 2, samples - len(right)))
     chosen_right = _sample(rng, right, samples - len(chosen_wrong))
     root = Path(result.dataset)
+    boxes = boxes_by_image(root)
     counts = tally(result)
     title = f"Photo identification of {root.name}: {result.method} engine"
     parts = [
@@ -81,10 +82,16 @@ def write_report(
         "drawn at random. Each query photo (left in each picture) is drawn beside the "
         "best-matching gallery photo of its first suggested individuals (right); lines join the "
         "keypoints matched and verified between the two. A green edge: right first; red: "
-        "wrong.</p>",
+        "wrong."
+        + (
+            " The yellow frame is the animal's box (bbox), which the engine looks inside."
+            if boxes
+            else ""
+        )
+        + "</p>",
     ]
     for i in sorted(chosen_right + chosen_wrong):
-        parts.append(_query_block(result, i, root, candidates))
+        parts.append(_query_block(result, i, root, candidates, boxes))
     parts.append(calibration_section(result))
     parts.append(raw_numbers_section(result.summary()))
     parts.append("</body></html>")
@@ -93,12 +100,34 @@ def write_report(
     return path
 
 
+def boxes_by_image(root: Path) -> dict[str, Box]:
+    """Each image's box in the dataset at ``root`` (the first row's, for an image on several
+    rows); empty when the dataset has no boxes or cannot be read again (a report never fails
+    on its pictures)."""
+    from photoid.data.table import load_dataset
+    from photoid.errors import PhotoidError
+
+    try:
+        table = load_dataset(root).table
+    except (PhotoidError, OSError):
+        return {}
+    if "bbox" not in table.columns:
+        return {}
+    found: dict[str, Box] = {}
+    for image, box in zip(table["image"], table["bbox"], strict=True):
+        if box is not None:
+            found.setdefault(str(image), box)
+    return found
+
+
 def _sample(rng: np.random.Generator, items: list[int], count: int) -> list[int]:
     count = max(0, min(count, len(items)))
     return sorted(rng.choice(items, size=count, replace=False).tolist()) if count else []
 
 
-def _query_block(result: EvaluationResult, i: int, root: Path, candidates: int) -> str:
+def _query_block(
+    result: EvaluationResult, i: int, root: Path, candidates: int, boxes: dict[str, Box]
+) -> str:
     answer = result.identifications[i]
     truth = result.truth[i]
     predicted = result.predictions[i]
@@ -117,7 +146,7 @@ def _query_block(result: EvaluationResult, i: int, root: Path, candidates: int) 
             f"<p class='note'>{_traced(truth in answer.shortlist, verdict == 'right')}</p>"
         )
     lines.append("</div>")
-    lines.append(_evidence(answer, predicted, truth, root, candidates))
+    lines.append(_evidence(answer, predicted, truth, root, candidates, boxes))
     lines.append("</div></div>")
     return "\n".join(lines)
 
@@ -175,7 +204,12 @@ def _pct(percent: str) -> str:
 
 
 def _evidence(
-    answer: Identification, predicted: list[str], truth: str, root: Path, candidates: int
+    answer: Identification,
+    predicted: list[str],
+    truth: str,
+    root: Path,
+    candidates: int,
+    boxes: dict[str, Box],
 ) -> str:
     """The query beside the best photo of each of its first ``candidates`` gallery individuals,
     labelled with their place in the answer (or in the engine's ranking, past the answer)."""
@@ -195,6 +229,8 @@ def _evidence(
             match.query_points,
             match.gallery_points,
             height=THUMB_HEIGHT,
+            query_box=boxes.get(answer.query),
+            gallery_box=boxes.get(match.image),
         )
         place = f"#{predicted.index(name) + 1}" if name in predicted else "not in the answer"
         hit = " class='hit'" if name == truth else ""

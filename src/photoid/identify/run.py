@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from photoid.core import Identification
+from photoid.core import Box, Identification
 from photoid.data.table import load_dataset
 from photoid.decide.policy import Prior
 from photoid.engines.base import Engine, EngineOptions
@@ -25,11 +25,15 @@ def identify_with(
     queries: Sequence[Path],
     progress: Callable[[str, int, int], None] | None = None,
     prior: Prior = None,
+    boxes: Sequence[Box | None] | None = None,
 ) -> list[Identification]:
     """Each query's top 5 from a fitted engine, ``new_individual`` placed by its policy
     (``prior``: the share of new individuals among these queries, see
-    :mod:`photoid.decide.policy`)."""
-    asked = Queries(list(queries), [str(q) for q in queries])
+    :mod:`photoid.decide.policy`); ``boxes``: each query's animal (x, y, w, h, a detector's),
+    None for the whole photo."""
+    asked = Queries(
+        list(queries), [str(q) for q in queries], None if boxes is None else list(boxes)
+    )
     _, decided = engine.answer(asked, stage_callback(progress, "queries", len(queries)), prior)
     return decided
 
@@ -44,9 +48,10 @@ def identify_files(
     split_column: str | None = None,
     prior: Prior = None,
     progress: Callable[[str, int, int], None] | None = None,
+    boxes: Sequence[Box | None] | None = None,
 ) -> list[Identification]:
     """Rank identities per query photo, best first, ``new_individual`` placed by the engine's
-    policy.
+    policy; each query cropped to its box in ``boxes`` (None: the whole photo).
 
     ``engine``: a folder written by ``photoid fit`` (then ``gallery`` and ``method`` are not
     used). Else ``method`` is fitted on the ``gallery`` dataset for this call: its
@@ -55,7 +60,7 @@ def identify_files(
     if engine is not None:
         chosen = options or EngineOptions()
         fitted = load_engine(engine, chosen.device, chosen.precision)
-        return identify_with(fitted, queries, progress, prior)
+        return identify_with(fitted, queries, progress, prior, boxes)
     if gallery is None:
         raise PhotoidError("give --engine FOLDER (from photoid fit) or --gallery DATASET")
     if method not in METHODS:
@@ -64,4 +69,4 @@ def identify_files(
     if method == "deep" and not options.models:
         raise PhotoidError("--method deep needs --model CHECKPOINT (from photoid train)")
     fitted, _ = fit_engine(load_dataset(gallery), method, options, split_column, progress)
-    return identify_with(fitted, queries, progress, prior)
+    return identify_with(fitted, queries, progress, prior, boxes)

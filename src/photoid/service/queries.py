@@ -3,7 +3,7 @@ lists of individuals and encounters, the review view of an encounter, an individ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Exists, Select, exists, func, or_, select
@@ -52,13 +52,16 @@ class CandidateView:
 
 @dataclass(frozen=True)
 class EncounterView:
-    """An encounter with its photos, decisions (oldest first) and top candidate individuals."""
+    """An encounter with its photos, decisions (oldest first) and top candidate individuals;
+    ``boxes``: the animal's box (x, y, w, h in pixels) of every photo shown that has one (the
+    encounter's and the candidates' photos), by image id."""
 
     encounter: Encounter
     images: list[Image]
     decisions: list[Decision]
     candidates: list[CandidateView]
     owners: dict[int, Individual]
+    boxes: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,12 @@ def encounter_view(catalog: Catalog, encounter_id: int, top: int = 5) -> Encount
             for g in chosen
         ]
         owners = {i.id: individuals[i.individual_id] for i in images if i.individual_id is not None}
-        return EncounterView(encounter, images, decisions, candidates, owners)
+        pictured = {c.best_image_id for c in candidates if c.best_image_id is not None}
+        others: list[Image] = (
+            list(session.scalars(select(Image).where(Image.id.in_(pictured)))) if pictured else []
+        )
+        boxes = {i.id: box for i in [*images, *others] if (box := i.bbox) is not None}
+        return EncounterView(encounter, images, decisions, candidates, owners, boxes)
 
 
 def sightings_of(catalog: Catalog, individual_id: int) -> list[Sighting]:

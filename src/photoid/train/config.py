@@ -11,11 +11,13 @@ import types
 import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from photoid.errors import PhotoidError
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,20 @@ def device_settings(device: str) -> list[str]:
 def resolve_config(path: Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
     """Defaults, then the YAML file at ``path`` (only the keys that differ), then ``key=value``
     overrides (``head_params.margin=0.4`` sets one entry of a dict). Unknown keys are an error."""
+    return build_config(read_settings(path, overrides, dotted=("head_params",)), _source(path))
+
+
+def build_config(values: dict[str, Any], source: str = "config") -> TrainConfig:
+    """A TrainConfig from a plain dict; names the unknown keys and mistyped values."""
+    return build_settings(TrainConfig, values, source, "training")
+
+
+def read_settings(
+    path: Path | None, overrides: list[str] | None, dotted: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The values of the YAML file at ``path`` updated by ``key=value`` ``overrides`` (values
+    parsed as YAML; ``NAME.KEY=VALUE`` sets one entry of the dict setting ``NAME`` when
+    ``NAME`` is in ``dotted``)."""
     values: dict[str, Any] = {}
     if path is not None:
         values.update(_read_yaml(path))
@@ -131,26 +147,33 @@ def resolve_config(path: Path | None = None, overrides: list[str] | None = None)
         key, sep, raw = text.partition("=")
         if not sep:
             raise PhotoidError(f"bad override {text!r}: use KEY=VALUE")
-        _assign(values, key.strip(), yaml.safe_load(raw) if raw.strip() else None)
-    return build_config(values, source=str(path) if path else "overrides")
+        _assign(values, key.strip(), yaml.safe_load(raw) if raw.strip() else None, dotted)
+    return values
 
 
-def build_config(values: dict[str, Any], source: str = "config") -> TrainConfig:
-    """A TrainConfig from a plain dict; names the unknown keys and mistyped values."""
-    known = {f.name: f for f in fields(TrainConfig)}
+def build_settings(kind: type[S], values: dict[str, Any], source: str, what: str) -> S:
+    """A frozen dataclass ``kind`` from its defaults and a plain dict: unknown keys and
+    mistyped values are named (``what``: the settings' name in messages). A dict-valued field
+    takes a mapping of names to numbers."""
+    known = {f.name: f for f in fields(kind)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise PhotoidError(
-            f"{source}: unknown training setting(s) {', '.join(unknown)}; known: {sorted(known)}"
+            f"{source}: unknown {what} setting(s) {', '.join(unknown)}; known: {sorted(known)}"
         )
-    hints = typing.get_type_hints(TrainConfig)
+    hints = typing.get_type_hints(kind)
     checked: dict[str, Any] = {}
     for name, value in values.items():
-        if name == "head_params" and isinstance(value, dict):
+        if typing.get_origin(hints[name]) is dict and isinstance(value, dict):
             checked[name] = {str(k): float(v) for k, v in value.items()}
             continue
         checked[name] = _coerce(name, value, hints[name], source)
-    return dataclasses.replace(TrainConfig(), **checked)
+    made: S = dataclasses.replace(kind(), **checked)  # type: ignore[type-var]
+    return made
+
+
+def _source(path: Path | None) -> str:
+    return str(path) if path else "overrides"
 
 
 def save_config(config: TrainConfig, path: Path) -> Path:
@@ -174,13 +197,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def _assign(values: dict[str, Any], key: str, value: Any) -> None:
+def _assign(values: dict[str, Any], key: str, value: Any, dotted: tuple[str, ...]) -> None:
     name, dot, sub = key.partition(".")
     if not dot:
         values[name] = value
         return
-    if name != "head_params":
-        raise PhotoidError(f"override {key!r}: only head_params takes a dotted key")
+    if name not in dotted:
+        takes = " or ".join(dotted) if dotted else "no setting"
+        raise PhotoidError(f"override {key!r}: only {takes} takes a dotted key")
     values.setdefault(name, {})[sub] = value
 
 

@@ -8,25 +8,23 @@ validation MAP@5), CSV logs and TensorBoard logs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import lightning as L
 import numpy as np
-import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, SequentialSampler
 
 from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
-from photoid.train.checkpointing import LastCheckpoint
 from photoid.train.config import TrainConfig, save_config
 from photoid.train.dataset import PhotoDataset, taxonomy_columns
 from photoid.train.gpu_batch import DeviceLoader, gpu_loader, prepare_model
 from photoid.train.module import MetricLearner
 from photoid.train.resumable import ResumableLoader
 from photoid.train.sampler import pk_sampler
+from photoid.train.trainer import RunSettings, log_interval, precision_name, run_training
+
+__all__ = ["TrainResult", "fit", "log_interval", "precision_for"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +40,7 @@ class TrainResult:
 
 def precision_for(config: TrainConfig) -> str:
     """``auto``: bf16 mixed precision on a GPU, fp32 on the CPU."""
-    if config.precision != "auto":
-        return config.precision
-    return "bf16-mixed" if torch.cuda.is_available() else "32-true"
+    return precision_name(config.precision)
 
 
 def fit(
@@ -102,47 +98,27 @@ def fit(
     prepare_model(model.embedder, config)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
-    checkpoints = out / "checkpoints"
-    checkpoints.mkdir(exist_ok=True)
-    last = checkpoints / "last.ckpt"
-    best = ModelCheckpoint(
-        dirpath=checkpoints, filename="best-{epoch}", monitor="val_map5", mode="max"
-    )
-    callbacks: list[L.Callback] = []
-    if val_loader is not None:
-        callbacks += [best, EarlyStopping("val_map5", mode="max", patience=config.patience)]
-    # Last, so that the states of the callbacks above are saved after their epoch-end updates.
-    resumable = loader if isinstance(loader, ResumableLoader) else None
-    callbacks.append(LastCheckpoint(last, config.checkpoint_every_steps, resumable))
-    trainer = L.Trainer(
-        max_epochs=config.epochs,
-        max_time=timedelta(minutes=config.max_minutes) if config.max_minutes > 0 else None,
-        accelerator=config.accelerator,
-        devices=config.devices,
-        strategy=config.strategy,
-        precision=precision_for(config),  # type: ignore[arg-type]
-        accumulate_grad_batches=config.accumulate,
-        callbacks=callbacks,
-        logger=[CSVLogger(out, name="logs"), TensorBoardLogger(out, name="tensorboard")],
-        default_root_dir=out,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        log_every_n_steps=log_interval(len(loader)),
-        num_sanity_val_steps=0,
+    settings = RunSettings.of(config)
+    finished = run_training(
+        model,
+        loader,
+        val_loader,
+        out,
+        settings,
+        monitor="val_map5",
+        steps_per_epoch=len(loader),
+        resume=resume,
+        progress=progress,
+        resumable=loader if isinstance(loader, ResumableLoader) else None,
         # Each process draws its own whole P x K batches (the sampler seeds by rank).
         use_distributed_sampler=False,
     )
-    trainer.fit(
-        model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None
-    )
-    has_best = val_loader is not None and bool(best.best_model_path)
-    score = best.best_model_score if has_best else None
     return TrainResult(
         folder=out,
-        last_checkpoint=last,
-        best_checkpoint=Path(best.best_model_path) if has_best else None,
-        best_map5=float(score) if score is not None else None,
-        epochs=trainer.current_epoch,
+        last_checkpoint=finished.last,
+        best_checkpoint=finished.best,
+        best_map5=finished.score,
+        epochs=finished.epochs,
     )
 
 
@@ -157,10 +133,3 @@ def _val_loader(
     if config.decode == "gpu":
         return gpu_loader(images, config, SequentialSampler(images), train=False)
     return DataLoader(images, batch_size=config.batch_size, num_workers=0)
-
-
-def log_interval(steps_per_epoch: int) -> int:
-    """Steps between two logged training steps: five per epoch at least, and no more often than
-    every 50 steps on long epochs (Lightning's default). Each logged step waits for the device
-    (the loss is read back), so logging every step would cost a GPU run ~10% of its speed."""
-    return max(1, min(50, steps_per_epoch // 5))

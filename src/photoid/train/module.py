@@ -162,20 +162,26 @@ class MetricLearner(L.LightningModule):
         }
 
     def schedule_position(self, step: int, warmup: int, total: int) -> float:
-        """Where the learning-rate schedule stands after ``step`` optimiser steps: ``step``, or,
-        with a wall-time budget (``max_minutes``) that runs out before the last epoch, the
-        share of the budget spent mapped onto the steps after warm-up, whichever is further.
-        So a run cut short by its budget still ends its cosine at 0 instead of stopping at a
-        high learning rate. The time comes from Lightning's ``Timer`` (restored on resume)."""
-        trainer = self._trainer
-        if self.config.max_minutes <= 0 or trainer is None or step < warmup:
-            return step
-        callbacks: list[Any] = getattr(trainer, "callbacks", [])  # set by Lightning at runtime
-        timer = next((c for c in callbacks if isinstance(c, Timer)), None)
-        if timer is None:
-            return step
-        spent = timer.time_elapsed(RunningStage.TRAINING) / (self.config.max_minutes * 60.0)
-        return max(float(step), warmup + spent * (total - warmup))
+        """See :func:`schedule_position`."""
+        return schedule_position(self._trainer, self.config.max_minutes, step, warmup, total)
+
+
+def schedule_position(
+    trainer: L.Trainer | None, max_minutes: float, step: int, warmup: int, total: int
+) -> float:
+    """Where the learning-rate schedule stands after ``step`` optimiser steps: ``step``, or,
+    with a wall-time budget (``max_minutes``) that runs out before the last epoch, the
+    share of the budget spent mapped onto the steps after warm-up, whichever is further.
+    So a run cut short by its budget still ends its cosine at 0 instead of stopping at a
+    high learning rate. The time comes from Lightning's ``Timer`` (restored on resume)."""
+    if max_minutes <= 0 or trainer is None or step < warmup:
+        return step
+    callbacks: list[Any] = getattr(trainer, "callbacks", [])  # set by Lightning at runtime
+    timer = next((c for c in callbacks if isinstance(c, Timer)), None)
+    if timer is None:
+        return step
+    spent = timer.time_elapsed(RunningStage.TRAINING) / (max_minutes * 60.0)
+    return max(float(step), warmup + spent * (total - warmup))
 
 
 def leave_one_out_map5(embeddings: np.ndarray, labels: np.ndarray) -> float:

@@ -25,8 +25,15 @@ def train_on_split(
     """Train on the ``train`` rows of ``split_column`` and validate on its ``val`` rows (or,
     without any, its ``test`` rows); without a split column, train on every row, no validation.
     """
+    train, val = train_val_rows(dataset, split_column)
+    return fit(train, config, out, val=val, resume=resume, progress=progress)
+
+
+def train_val_rows(dataset: Dataset, split_column: str | None) -> tuple[Dataset, Dataset | None]:
+    """The ``train`` rows of ``split_column`` and its ``val`` rows (else its ``test`` rows; None
+    when it has neither); without a split column, every row and None."""
     if split_column is None:
-        return fit(dataset, config, out, resume=resume, progress=progress)
+        return dataset, None
     if split_column not in dataset.split_columns:
         raise DatasetError(
             f"no split column {split_column!r}; this dataset has {dataset.split_columns or 'none'}",
@@ -40,7 +47,7 @@ def train_on_split(
         raise DatasetError(
             f"split column {split_column!r} has no train rows", path=dataset.root / "metadata.csv"
         )
-    return fit(train, config, out, val=val if len(val) else None, resume=resume, progress=progress)
+    return train, val if len(val) else None
 
 
 def train_folds(

@@ -1,8 +1,8 @@
 // The review pages as a keyboard work tool (the legend on the page lists the keys).
 //
 // Viewer: the query photo and the selected candidate's photo side by side, zoomed and panned
-// together (wheel, +/-/0, drag, Shift+arrows), with the candidate's matched keypoints drawn
-// over both (p). Decisions: 1-9 or j/k select a candidate; each decision button carries its
+// together (wheel, +/-/0, drag, Shift+arrows), the animal's box framed on each photo that has
+// one, and the candidate's matched keypoints drawn over both (p). Decisions: 1-9 or j/k select a candidate; each decision button carries its
 // key in data-key; l skips to the next encounter; z undoes the reviewer's last decision
 // through the API (POST /api/v1/changes/ID/undo) and reopens that encounter.
 // Everything runs from this file: the pages' Content-Security-Policy allows nothing inline.
@@ -72,6 +72,8 @@
     // candidates are listed only on the review page, which always has the panes
     var evidence = item.querySelector("label");
     queryView.src = imageUrl(evidence.dataset.query);
+    queryView.dataset.box = evidence.dataset.queryBox || "";
+    candidateView.dataset.box = evidence.dataset.imageBox || "";
     if (evidence.dataset.image) {
       candidateView.src = imageUrl(evidence.dataset.image);
       candidateView.hidden = false;
@@ -194,20 +196,43 @@
     overlay.appendChild(element);
   }
 
+  function loaded(image) {
+    return !image.hidden && image.complete && image.naturalWidth;
+  }
+
+  // The animal's box (data-box "x,y,w,h" in the photo's pixels), clipped to its pane.
+  function frame(image, pane, origin) {
+    var cells = (image.dataset.box || "").split(",").map(Number);
+    if (cells.length !== 4 || cells.some(isNaN) || !loaded(image)) {
+      return false;
+    }
+    var start = onScreen(image, cells[0], cells[1]);
+    var end = onScreen(image, cells[0] + cells[2], cells[1] + cells[3]);
+    var left = Math.max(start[0], pane.left), top = Math.max(start[1], pane.top);
+    var right = Math.min(end[0], pane.right), bottom = Math.min(end[1], pane.bottom);
+    if (right <= left || bottom <= top) {
+      return false;
+    }
+    shape("rect", { x: left - origin.left, y: top - origin.top, width: right - left,
+      height: bottom - top, fill: "none", stroke: "#ffd200", "stroke-width": 2,
+      "stroke-dasharray": "6 3", "class": "animal-box" });
+    return true;
+  }
+
   function draw() {
     overlay.replaceChildren();
-    var ready = pairs && showPoints && !candidateView.hidden &&
-      queryView.complete && queryView.naturalWidth && candidateView.complete &&
-      candidateView.naturalWidth;
-    overlay.toggleAttribute("hidden", !ready);  // an SVG element has no .hidden property
-    pointsButton.setAttribute("aria-pressed", String(showPoints && Boolean(pairs)));
-    if (!ready) {
-      return;
-    }
     var origin = panes.getBoundingClientRect();
     var boxes = Array.prototype.map.call(panes.querySelectorAll(".pane"), function (pane) {
       return pane.getBoundingClientRect();
     });
+    var framed = frame(queryView, boxes[0], origin);
+    framed = frame(candidateView, boxes[1], origin) || framed;
+    var ready = pairs && showPoints && loaded(queryView) && loaded(candidateView);
+    overlay.toggleAttribute("hidden", !ready && !framed);  // an SVG has no .hidden property
+    pointsButton.setAttribute("aria-pressed", String(showPoints && Boolean(pairs)));
+    if (!ready) {
+      return;
+    }
     pairs.forEach(function (pair, index) {
       var colour = "hsl(" + Math.round(index * 137.5) % 360 + ", 95%, 55%)";
       var ends = [onScreen(queryView, pair[0], pair[1]), onScreen(candidateView, pair[2], pair[3])];
