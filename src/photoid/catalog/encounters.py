@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -122,3 +122,24 @@ def encounter_images(catalog: Catalog, encounter_id: int) -> list[Image]:
             raise PhotoidError(f"no encounter {encounter_id} in the catalog")
         query = select(Image).where(Image.encounter_id == encounter_id).order_by(Image.id)
         return list(session.scalars(query))
+
+
+def set_detected_boxes(
+    catalog: Catalog, boxes: Mapping[int, tuple[float, float, float, float]], actor: str
+) -> int:
+    """Give the images in ``boxes`` (image id -> x, y, w, h) a detector's box, as one audited
+    change; an image that has a box already keeps it (a person's box is never overwritten).
+    Returns how many images got a box."""
+    with catalog.session() as session:
+        changes = Changes(session)
+        done = 0
+        for image_id, (x, y, w, h) in boxes.items():
+            image = session.get(Image, image_id)
+            if image is None or image.bbox is not None:
+                continue
+            changes.touch(image)
+            image.bbox_x, image.bbox_y, image.bbox_w, image.bbox_h = x, y, w, h
+            done += 1
+        if done:
+            changes.record(actor, "detect", f"detected the animal's box in {done} images")
+        return done

@@ -37,14 +37,14 @@ import socket
 import threading
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, exists, select
 
 from photoid.catalog.calibration import GalleryCalibration, calibrated_name
 from photoid.catalog.candidates import Evidence, candidates_for, record_candidates
 from photoid.catalog.db import Catalog
-from photoid.catalog.encounters import encounter_images
+from photoid.catalog.encounters import encounter_images, set_detected_boxes
 from photoid.catalog.gallery import CatalogGallery, Ranked
 from photoid.catalog.jobs import (
     DEFAULT_LEASE_S,
@@ -59,6 +59,9 @@ from photoid.catalog.jobs import (
 )
 from photoid.catalog.models import Encounter, Image, Individual, Job
 from photoid.errors import PhotoidError
+
+if TYPE_CHECKING:
+    from photoid.detect.run import Detector
 
 MATCH = "match"
 SYNC = "sync"
@@ -182,6 +185,9 @@ class MatchWorker:
     that raises, or whose worker keeps dying, is retried until it has had ``max_attempts``
     attempts, then marked failed with the error.
     ``calibration``: also store calibrated candidates, refitted after syncs (None: raw only).
+    ``detector``: finds the animal in each uploaded photo that has no box before matching
+    (:class:`photoid.detect.run.Detector`); the box is stored with the image (an audited
+    change), so the engines crop to it and the review page frames it.
     """
 
     def __init__(
@@ -196,6 +202,7 @@ class MatchWorker:
         lease_s: float = DEFAULT_LEASE_S,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         calibration: GalleryCalibration | None = None,
+        detector: Detector | None = None,
     ) -> None:
         self.catalog = catalog
         self.gallery = gallery
@@ -206,6 +213,7 @@ class MatchWorker:
         self.lease_s = lease_s
         self.max_attempts = max_attempts
         self.calibration = calibration
+        self.detector = detector
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -244,6 +252,9 @@ class MatchWorker:
         raw = job.payload.get("filters")
         filters = MatchFilter.from_payload(raw) if isinstance(raw, dict) else self.filters
         images = encounter_images(self.catalog, encounter_id)
+        if self.detector is not None and any(image.bbox is None for image in images):
+            self._detect(images)
+            images = encounter_images(self.catalog, encounter_id)
         allowed = allowed_codes(self.catalog, filters)
         own = {image.id for image in images}
         ranking = self.gallery.rank(self.catalog, images, self.top, allowed, own)
@@ -256,6 +267,14 @@ class MatchWorker:
                 )
                 return
             self._record(image.id, ranked)
+
+    def _detect(self, images: list[Image]) -> None:
+        """Store the detector's box of each image without one (none where it sees no animal)."""
+        assert self.detector is not None
+        missing = [image for image in images if image.bbox is None]
+        found = self.detector.find([self.catalog.store.path(i.file) for i in missing], workers=0)
+        boxes = {i.id: f.box for i, f in zip(missing, found, strict=True) if f.box is not None}
+        set_detected_boxes(self.catalog, boxes, f"worker {self.name}")
 
     def _record(self, image_id: int, ranked: list[Ranked]) -> None:
         """Store raw candidates and, when calibrated, their probabilities (in the raw order);

@@ -33,8 +33,18 @@ def serve_command(
     ] = None,
     device: Annotated[
         str,
-        typer.Option(help="With --checkpoint: where its embedder runs (auto, cpu, cuda, cuda:N)."),
+        typer.Option(
+            help="With --checkpoint or --detector: where the network runs (auto, cpu, cuda, "
+            "cuda:N)."
+        ),
     ] = "auto",
+    detector: Annotated[
+        Path | None,
+        typer.Option(
+            help="Find the animal in each uploaded photo without a box before matching (a run "
+            "of `photoid detector train` or a weights file); the box is stored with the photo."
+        ),
+    ] = None,
     max_file_mb: Annotated[int, typer.Option(help="Largest photo accepted, in MiB.")] = 20,
     secure_cookies: Annotated[
         bool, typer.Option(help="Send the session cookie over HTTPS only (behind TLS).")
@@ -61,6 +71,7 @@ def serve_command(
         checkpoint=checkpoint,
         device=device,
         secure_cookies=secure_cookies,
+        detector=detector,
     )
     typer.echo(f"photoid serving {data} at http://{host}:{port}/ (API docs at /docs)")
     proxy: dict[str, Any] = (

@@ -98,11 +98,17 @@ def create_app(settings: Settings) -> FastAPI:
             gallery = CatalogGallery.open(
                 settings.engine_dir, settings.checkpoint, device=settings.device
             )
+            detector = None
+            if settings.detector is not None:
+                from photoid.detect.run import Detector
+
+                detector = Detector.load(settings.detector).use_device(settings.device)
             app.state.worker = MatchWorker(
                 catalog,
                 gallery,
                 calibration=GalleryCalibration(),
                 lease_s=settings.job_lease_s,
+                detector=detector,
             )
             app.state.worker.start()
         try:

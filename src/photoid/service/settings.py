@@ -35,6 +35,8 @@ class Settings:
     ``job_lease_s``: how long a matching job stays claimed by its worker without a heartbeat
     (the worker renews it while it runs); a crashed worker's job is taken over after it.
     ``secure_cookies``: send the session cookie over HTTPS only (turn on behind TLS).
+    ``detector``: a detector run or weights file; the worker finds the animal in each uploaded
+    photo without a box before matching it.
     """
 
     data_dir: Path
@@ -50,6 +52,7 @@ class Settings:
     checkpoint: Path | None = None
     device: str = "auto"
     secure_cookies: bool = False
+    detector: Path | None = None
 
     def __post_init__(self) -> None:
         check_device_name(self.device, "device")

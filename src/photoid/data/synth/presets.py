@@ -9,7 +9,7 @@
   a keypoint matcher that matches the scenery instead of the animal is caught out. ``size``
   (1,536) sets only the detail of the animal's texture here.
 - ``wide``: wide scenes for training and measuring a detector (``photoid detector train``):
-  768 x 512 px frames in which the animal is small (12-38% of the width, at most about a fifth
+  768 x 512 px frames in which the animal is small (12-35% of the width, under a fifth
   of the frame's area) and anywhere, in the field preset's cluttered, shared scenery: lichen on
   rocks, trunks and logs are the distractor texture a detector must learn to ignore and a
   whole-frame matcher latches onto. Rendered at one size, so a few thousand photos take minutes.
@@ -45,6 +45,6 @@ PRESETS: dict[str, SynthConfig] = {
     "default": SynthConfig(),
     "field": _FIELD,
     "wide": replace(
-        _FIELD, size=768, size_range=None, animal_scale=(0.12, 0.38), truncation_prob=0.05
+        _FIELD, size=768, size_range=None, animal_scale=(0.12, 0.35), truncation_prob=0.05
     ),
 }
