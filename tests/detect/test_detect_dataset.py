@@ -115,3 +115,8 @@ def test_animals_keeps_one_box_per_animal_best_first() -> None:
     kept, scores = animals(corners, np.array([0.5, 0.9, 0.8, 0.2]), 0.3, 0.3)
     assert kept.tolist() == [[50, 50, 60, 60], [0, 0, 10, 11]]
     assert scores.tolist() == pytest.approx([0.9, 0.8])
+    # A second animal must also reach several_score; the best one only the threshold.
+    kept, _ = animals(corners, np.array([0.5, 0.9, 0.8, 0.2]), 0.3, 0.3, several_score=0.85)
+    assert kept.tolist() == [[50, 50, 60, 60]]
+    kept, _ = animals(corners[:1], np.array([0.4]), 0.3, 0.3, several_score=0.85)
+    assert kept.tolist() == [[0, 0, 10, 10]]

@@ -59,10 +59,24 @@ def _corners(box: Box) -> tuple[float, float, float, float]:
     return (x, y, x + w, y + h)
 
 
-def train_transform(image_size: int, scale_jitter: float, seed: int) -> Any:
-    """Shrink to ``image_size``, then flips, scale and position jitter, colour and blur; boxes
-    follow (a box less than 30% visible after the jitter is dropped)."""
+def train_transform(image_size: int, scale_jitter: float, seed: int, crop: int = 0) -> Any:
+    """Shrink to ``image_size``, then flips, scale and position jitter, colour and blur, and with
+    ``crop`` > 0 a ``crop`` px square (around an animal 4 times in 5, anywhere else); boxes
+    follow (a box less than 30% visible afterwards is dropped)."""
+    import cv2
+
     jitter = (1.0 - scale_jitter, 1.0 + scale_jitter)
+    cropping = (
+        [
+            A.PadIfNeeded(crop, crop, border_mode=cv2.BORDER_CONSTANT, fill=0),
+            A.OneOf(
+                [A.AtLeastOneBBoxRandomCrop(crop, crop, p=0.8), A.RandomCrop(crop, crop, p=0.2)],
+                p=1.0,
+            ),
+        ]
+        if crop
+        else []
+    )
     transform = A.Compose(
         [
             A.LongestMaxSize(max_size=image_size),
@@ -71,6 +85,7 @@ def train_transform(image_size: int, scale_jitter: float, seed: int) -> Any:
             A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.5),
             A.HueSaturationValue(hue_shift_limit=8, sat_shift_limit=25, val_shift_limit=15, p=0.4),
             A.GaussianBlur(blur_limit=(3, 5), p=0.15),
+            *cropping,
         ],
         bbox_params=A.BboxParams(
             format="pascal_voc", label_fields=["labels"], min_visibility=0.3, clip=True
@@ -82,7 +97,8 @@ def train_transform(image_size: int, scale_jitter: float, seed: int) -> Any:
 
 class BoxedImages(TorchDataset[tuple[torch.Tensor, dict[str, torch.Tensor]]]):
     """``(image, target)`` samples of :class:`Boxed` photos: ``image`` a ``(3, H, W)`` float32
-    tensor in [0, 1] with its longest side ``image_size``, ``target`` the torchvision detection
+    tensor in [0, 1] with its longest side ``image_size`` (a ``crop`` px square of it when
+    augmenting with a ``crop``), ``target`` the torchvision detection
     target (``boxes`` ``(N, 4)`` x0, y0, x1, y1 in those pixels, ``labels`` all 1: the animal)
     plus ``scale`` (stored pixels per shrunk pixel) and ``index``. ``augment`` applies
     :func:`train_transform`. A photo that fails to decode is replaced by the next one."""
@@ -95,12 +111,13 @@ class BoxedImages(TorchDataset[tuple[torch.Tensor, dict[str, torch.Tensor]]]):
         augment: bool = False,
         scale_jitter: float = 0.3,
         seed: int = 0,
+        crop: int = 0,
     ) -> None:
         if not photos:
             raise PhotoidError("no photo with a box to train or validate a detector on")
         self.photos = list(photos)
         self.image_size = image_size
-        self.transform = train_transform(image_size, scale_jitter, seed) if augment else None
+        self.transform = train_transform(image_size, scale_jitter, seed, crop) if augment else None
         self._broken: set[int] = set()
 
     def __len__(self) -> int:

@@ -87,7 +87,8 @@ def build_detector(config: DetectorConfig, classes: int | None = None) -> nn.Mod
     from torchvision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP6P7
 
     ch, size = config.fpn_channels, config.image_size
-    sizes: dict[str, Any] = {"min_size": size, "max_size": size}
+    # Photos come shrunk to ``size`` (photoid.detect.data); training crops keep their pixels.
+    sizes: dict[str, Any] = {"min_size": size, "max_size": size, "_skip_resize": True}
     if config.architecture == "fasterrcnn":
         from torchvision.models.detection.anchor_utils import AnchorGenerator
         from torchvision.ops import MultiScaleRoIAlign

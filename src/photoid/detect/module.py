@@ -53,6 +53,7 @@ class DetectorLearner(L.LightningModule):
                 output["scores"].float().cpu().numpy(),
                 self.config.score_threshold,
                 self.config.several_iou,
+                self.config.several_score,
             )
             truth = target["boxes"].float().cpu().numpy()
             self._founds.append(corners)

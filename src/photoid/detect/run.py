@@ -4,7 +4,8 @@ dataset's ``metadata.csv``.
 Columns written: ``bbox`` (the best detection, x,y,w,h in the photo's pixels; a user's own box
 stays unless ``replace`` is asked), ``detection_score`` (the best detection's score, empty
 without one), ``detections`` (how many animals the detector sees: detections at or above
-``score_threshold`` that overlap each other less than ``several_iou``) and ``detection_flag``
+``score_threshold`` that overlap each other less than ``several_iou``, each after the best
+scoring ``several_score`` or more) and ``detection_flag``
 (``no_animal``, ``several``, ``unreadable`` or empty).
 """
 
@@ -120,8 +121,9 @@ class Detector:
         if wanted is not None:
             keep = np.isin(output["labels"].cpu().numpy(), list(wanted))
             corners, scores = corners[keep], scores[keep]
+        config = self.config
         corners, scores = animals(
-            corners, scores, self.config.score_threshold, self.config.several_iou
+            corners, scores, config.score_threshold, config.several_iou, config.several_score
         )
         boxes = np.column_stack(
             [corners[:, :2], corners[:, 2:] - corners[:, :2]]

@@ -56,7 +56,12 @@ def train_detector(
     held = boxed_photos(val) if val is not None else []
     L.seed_everything(config.seed, workers=True, verbose=False)
     images = BoxedImages(
-        photos, config.image_size, augment=True, scale_jitter=config.scale_jitter, seed=config.seed
+        photos,
+        config.image_size,
+        augment=True,
+        scale_jitter=config.scale_jitter,
+        seed=config.seed,
+        crop=config.train_crop,
     )
     loader = DataLoader(
         images,
