@@ -114,7 +114,10 @@ def test_ten_encounters_reviewed_with_the_keyboard_alone(session: Session) -> No
             _press(page, "Shift+ArrowRight", "0")
             assert page.locator("#zoom-level").inner_text() == "100%"
             _press(page, "p")
-            assert page.locator("#overlay").is_hidden()
+            # The keypoints go; the animals' boxes (the synthetic photos have them) stay framed.
+            assert page.locator("#overlay circle").count() == 0
+            assert page.locator("#overlay line").count() == 0
+            assert page.locator("#overlay rect.animal-box").count() == 2
             _press(page, "s")
             page.wait_for_url(f"{base}/review/{e[1]}")
             # 2: the right one is second; 3: third, reached with j j

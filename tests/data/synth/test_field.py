@@ -67,7 +67,10 @@ def _best_patch_match(a: Photo, b: Photo) -> float:
 
 
 def test_presets_name_the_default_and_the_field_settings() -> None:
-    assert set(PRESETS) == {"default", "field"}
+    assert set(PRESETS) == {"default", "field", "wide"}
+    wide = PRESETS["wide"]  # the field scenery at one size, the animal small
+    assert (wide.size, wide.size_range, wide.animal_scale) == (768, None, (0.12, 0.35))
+    assert wide.sites == PRESETS["field"].sites and wide.clutter == PRESETS["field"].clutter
     assert PRESETS["default"] == SynthConfig()
     field = PRESETS["field"]
     assert field.size_range == (1024, 2560) and field.animal_scale == (0.10, 0.50)
