@@ -75,13 +75,6 @@ def _train(work: Path, settings: list[str], device: str) -> tuple[Path, float]:
     return run, time.perf_counter() - started
 
 
-def _corners(boxes: list[Any]) -> list[np.ndarray]:
-    return [
-        np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]]]) if b is not None else np.zeros((0, 4))
-        for b in boxes
-    ]
-
-
 def _identify(dataset: Any, method: str, boxes: list[Any], margin: float, cache: Path) -> Any:
     from photoid.benchmark.splits import ENCOUNTER_COLUMN, with_encounter_split
     from photoid.engines.base import EngineOptions
@@ -107,8 +100,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from photoid.data import load_dataset
+    from photoid.data.synth.presets import PRESETS
     from photoid.detect.run import Detector
-    from photoid.metrics.detection import detection_recall
+    from photoid.metrics.detection import corners, detection_recall
 
     _rendered(args.work / "train", *TRAIN)
     _train_split(args.work / "train")
@@ -126,7 +120,7 @@ def main() -> None:
     found = detector.find(paths, workers=args.workers)
     seconds = time.perf_counter() - started
     boxes = [f.box for f in found]
-    recall = detection_recall(_corners(truth), _corners(boxes))
+    recall = detection_recall([corners([t]) for t in truth], [corners([b]) for b in boxes])
     areas = [b[2] * b[3] for b in truth]
     head = {
         "detector": detector.description,
@@ -137,7 +131,7 @@ def main() -> None:
         "photos_per_second": round(len(paths) / seconds, 2),
         "no_animal": sum(f.flag == "no_animal" for f in found),
         "several": sum(f.flag == "several" for f in found),
-        "largest_animal_share": round(max(areas) / (768 * 512), 3),
+        "largest_animal_share": round(max(areas) / np.prod(PRESETS["wide"].scene_shape), 3),
         "machine": describe(),
     }
     print(json.dumps(head), flush=True)

@@ -53,6 +53,7 @@ from photoid.decide.policy import NewIndividualSetting
 from photoid.engines.base import Engine, EngineOptions
 from photoid.engines.registry import create_engine
 from photoid.errors import PhotoidError
+from photoid.fusion.config import Queries
 from photoid.local.config import LocalConfig
 
 WIDE = 200
@@ -229,10 +230,7 @@ class CatalogGallery:
                     self._indexed = {}
                 fresh = images_by_id(session, sorted(set(current) - set(self._indexed)))
             if fresh:
-                self.engine.add(
-                    self.engine.cropped(engine_queries(catalog, fresh)),
-                    [str(image.id) for image in fresh],
-                )
+                self.engine.add(self._asked(catalog, fresh), [str(image.id) for image in fresh])
                 self._indexed.update((image.id, signatures[image.id]) for image in fresh)
             old = self._owners
             relabelled = sum(1 for i, code in old.items() if i in current and current[i] != code)
@@ -267,6 +265,10 @@ class CatalogGallery:
         except (OSError, pickle.PicklingError, PhotoidError) as error:
             log.warning("the %s gallery was not saved in %s: %s", self.name, folder, error)
 
+    def _asked(self, catalog: Catalog, images: Sequence[Image]) -> Queries:
+        """Catalog images as the engine takes them: named by id, boxes grown by its margin."""
+        return self.engine.cropped(engine_queries(catalog, images))
+
     def rank(
         self,
         catalog: Catalog,
@@ -281,7 +283,7 @@ class CatalogGallery:
         never used as evidence (e.g. the query's own encounter).
         """
         with self._lock:
-            answers = self.engine.identify(self.engine.cropped(engine_queries(catalog, images)))
+            answers = self.engine.identify(self._asked(catalog, images))
             owners = dict(self._owners)
         return [self._individuals(a.candidates, owners, top, allowed, exclude) for a in answers]
 
@@ -305,7 +307,7 @@ class CatalogGallery:
             asked = [i for i in images if i.id in owners and str(i.id) in rows]
             answers = (
                 self.engine.left_out(
-                    engine_queries(catalog, asked), [rows[str(i.id)] for i in asked], top=self.wide
+                    self._asked(catalog, asked), [rows[str(i.id)] for i in asked], top=self.wide
                 )
                 if asked
                 else []

@@ -252,8 +252,7 @@ class MatchWorker:
         raw = job.payload.get("filters")
         filters = MatchFilter.from_payload(raw) if isinstance(raw, dict) else self.filters
         images = encounter_images(self.catalog, encounter_id)
-        if self.detector is not None and any(image.bbox is None for image in images):
-            self._detect(images)
+        if self._detect(images):
             images = encounter_images(self.catalog, encounter_id)
         allowed = allowed_codes(self.catalog, filters)
         own = {image.id for image in images}
@@ -268,13 +267,15 @@ class MatchWorker:
                 return
             self._record(image.id, ranked)
 
-    def _detect(self, images: list[Image]) -> None:
-        """Store the detector's box of each image without one (none where it sees no animal)."""
-        assert self.detector is not None
+    def _detect(self, images: list[Image]) -> int:
+        """Store the detector's box of each image without one (none where it sees no animal);
+        returns how many were stored (0 without a detector)."""
         missing = [image for image in images if image.bbox is None]
+        if self.detector is None or not missing:
+            return 0
         found = self.detector.find([self.catalog.store.path(i.file) for i in missing], workers=0)
         boxes = {i.id: f.box for i, f in zip(missing, found, strict=True) if f.box is not None}
-        set_detected_boxes(self.catalog, boxes, f"worker {self.name}")
+        return set_detected_boxes(self.catalog, boxes, f"worker {self.name}") if boxes else 0
 
     def _record(self, image_id: int, ranked: list[Ranked]) -> None:
         """Store raw candidates and, when calibrated, their probabilities (in the raw order);

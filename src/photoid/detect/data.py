@@ -24,6 +24,7 @@ from photoid.core import Box
 from photoid.data.images import load_image
 from photoid.data.table import Dataset
 from photoid.errors import ImageLoadError, PhotoidError
+from photoid.metrics.detection import corners
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +50,9 @@ def boxed_photos(dataset: Dataset) -> list[Boxed]:
         if box is not None:
             boxes.setdefault(str(image), []).append(box)
     return [
-        Boxed(dataset.root / image, np.array([_corners(b) for b in found], np.float32))
+        Boxed(dataset.root / image, corners(found).astype(np.float32))
         for image, found in boxes.items()
     ]
-
-
-def _corners(box: Box) -> tuple[float, float, float, float]:
-    x, y, w, h = box
-    return (x, y, x + w, y + h)
 
 
 def train_transform(image_size: int, scale_jitter: float, seed: int, crop: int = 0) -> Any:

@@ -44,29 +44,23 @@ class PyramidBackbone(nn.Module):
                 raise PhotoidError(f"{weights}: no such backbone weights file")
             options["pretrained_cfg_overlay"] = {"file": str(weights)}
         try:
-            probe = timm.create_model(name, pretrained=False, features_only=True)
+            self.body = timm.create_model(
+                name, pretrained=pretrained or bool(weights), features_only=True, **options
+            )
         except RuntimeError as exc:
             raise PhotoidError(f"backbone {name!r}: {exc}") from None
-        info: Any = probe.feature_info
+        info: Any = self.body.feature_info
         reductions = list(info.reduction())
         levels = [i for i, r in enumerate(reductions) if r in _STRIDES]
-        indices = tuple(levels if len(levels) == 3 else range(len(reductions))[-3:])
-        self.body = timm.create_model(
-            name,
-            pretrained=pretrained or bool(weights),
-            features_only=True,
-            out_indices=indices,
-            **options,
-        )
-        chosen: Any = self.body.feature_info
-        in_channels = list(chosen.channels())
+        self.levels = tuple(levels if len(levels) == 3 else range(len(reductions))[-3:])
+        in_channels = [info.channels()[i] for i in self.levels]
         self.fpn = FeaturePyramidNetwork(in_channels, channels, extra_blocks=extra)
         self.out_channels = channels
 
     def forward(self, images: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
         maps = self.body(images)
         named: OrderedDict[str, torch.Tensor] = self.fpn(
-            OrderedDict((str(i), m) for i, m in enumerate(maps))
+            OrderedDict((str(i), maps[level]) for i, level in enumerate(self.levels))
         )
         return named
 

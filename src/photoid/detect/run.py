@@ -29,7 +29,6 @@ from photoid.detect.load import load_network
 from photoid.devices import inference, resolve_device
 
 NO_ANIMAL, SEVERAL, UNREADABLE = "no_animal", "several", "unreadable"
-COLUMNS = ("detection_score", "detections", "detection_flag")
 
 
 @dataclass(frozen=True)
@@ -125,12 +124,8 @@ class Detector:
         corners, scores = animals(
             corners, scores, config.score_threshold, config.several_iou, config.several_score
         )
-        boxes = np.column_stack(
-            [corners[:, :2], corners[:, 2:] - corners[:, :2]]
-            if len(corners)
-            else [np.zeros((0, 4))]
-        )
-        return Found(boxes.reshape(-1, 4), scores)
+        boxes = np.concatenate([corners[:, :2], corners[:, 2:] - corners[:, :2]], axis=1)
+        return Found(boxes, scores)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,6 @@ def train_detector(
         out,
         settings,
         monitor="val_recall",
-        steps_per_epoch=len(loader),
         resume=resume,
         progress=progress,
         gradient_clip_val=10.0,

@@ -135,8 +135,9 @@ class Engine(ABC):
         new-individual policy of :attr:`options` (on ``calibration`` rows when given)."""
         margin = self.options.crop_margin
         gallery = with_margin(gallery, margin)
-        held_out = calibration if calibration is not None and len(calibration) else None
-        held_out = None if held_out is None else with_margin(held_out, margin)
+        held_out = None
+        if calibration is not None and len(calibration):
+            held_out = with_margin(calibration, margin)
         self._fit_gallery(gallery, held_out, progress)
         setting = self.options.new_individual
         if setting.mode == "never":

@@ -10,6 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def corners(boxes: Sequence[tuple[float, float, float, float] | None]) -> np.ndarray:
+    """``(N, 4)`` corners of the ``(x, y, w, h)`` boxes given, None ones left out."""
+    kept = [(x, y, x + w, y + h) for x, y, w, h in (b for b in boxes if b is not None)]
+    return np.array(kept, np.float64).reshape(-1, 4)
+
+
 def box_iou(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """``(N, M)`` intersection over union of every box of ``first`` with every box of
     ``second`` (0 where a box has no area)."""

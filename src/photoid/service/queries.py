@@ -220,15 +220,14 @@ def encounter_view(catalog: Catalog, encounter_id: int, top: int = 5) -> Encount
             row.id: row
             for row in session.scalars(select(Individual).where(Individual.id.in_(wanted)))
         }
-        shown = {
-            row.individual_id: row.id
-            for row in session.scalars(
+        theirs = list(
+            session.scalars(
                 select(Image)
                 .where(Image.individual_id.in_([g.individual_id for g in chosen]))
                 .order_by(Image.id)
             )
-            if row.individual_id is not None
-        }
+        )
+        shown = {row.individual_id: row.id for row in theirs if row.individual_id is not None}
         candidates = [
             CandidateView(
                 individuals[g.individual_id], g, g.best_image_id or shown.get(g.individual_id)
@@ -236,11 +235,16 @@ def encounter_view(catalog: Catalog, encounter_id: int, top: int = 5) -> Encount
             for g in chosen
         ]
         owners = {i.id: individuals[i.individual_id] for i in images if i.individual_id is not None}
+        # The photos shown: the encounter's and each candidate's (most already read above).
+        read = {i.id: i for i in [*images, *theirs]}
         pictured = {c.best_image_id for c in candidates if c.best_image_id is not None}
-        others: list[Image] = (
-            list(session.scalars(select(Image).where(Image.id.in_(pictured)))) if pictured else []
-        )
-        boxes = {i.id: box for i in [*images, *others] if (box := i.bbox) is not None}
+        unread = pictured - read.keys()
+        if unread:
+            read.update(
+                (i.id, i) for i in session.scalars(select(Image).where(Image.id.in_(unread)))
+            )
+        shown_ids = pictured | {i.id for i in images}
+        boxes = {i: box for i in shown_ids if i in read and (box := read[i].bbox) is not None}
         return EncounterView(encounter, images, decisions, candidates, owners, boxes)
 
 

@@ -106,7 +106,6 @@ def fit(
         out,
         settings,
         monitor="val_map5",
-        steps_per_epoch=len(loader),
         resume=resume,
         progress=progress,
         resumable=loader if isinstance(loader, ResumableLoader) else None,

@@ -72,7 +72,6 @@ def run_training(
     settings: RunSettings,
     *,
     monitor: str,
-    steps_per_epoch: int,
     resume: bool = False,
     progress: bool = True,
     resumable: ResumableLoader | None = None,
@@ -106,7 +105,7 @@ def run_training(
         default_root_dir=out,
         enable_progress_bar=progress,
         enable_model_summary=False,
-        log_every_n_steps=log_interval(steps_per_epoch),
+        log_every_n_steps=log_interval(len(loader)),
         num_sanity_val_steps=0,
         **trainer_options,
     )

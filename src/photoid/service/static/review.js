@@ -2,9 +2,10 @@
 //
 // Viewer: the query photo and the selected candidate's photo side by side, zoomed and panned
 // together (wheel, +/-/0, drag, Shift+arrows), the animal's box framed on each photo that has
-// one, and the candidate's matched keypoints drawn over both (p). Decisions: 1-9 or j/k select a candidate; each decision button carries its
-// key in data-key; l skips to the next encounter; z undoes the reviewer's last decision
-// through the API (POST /api/v1/changes/ID/undo) and reopens that encounter.
+// one, and the candidate's matched keypoints drawn over both (p). Decisions: 1-9 or j/k select
+// a candidate; each decision button carries its key in data-key; l skips to the next
+// encounter; z undoes the reviewer's last decision through the API
+// (POST /api/v1/changes/ID/undo) and reopens that encounter.
 // Everything runs from this file: the pages' Content-Security-Policy allows nothing inline.
 (function () {
   "use strict";
