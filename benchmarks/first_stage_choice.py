@@ -101,7 +101,7 @@ def main() -> None:
     vote_order = []
     for row in asked:
         query = descriptors[row]
-        photo, point = stage.search(query, config.first_stage_depth)
+        photo, point, _ = stage.search(query, config.first_stage_depth)
         # As the engine does: the compressed neighbours re-ranked by their exact distances.
         found = photo >= 0
         distances = np.full(photo.shape, np.inf, np.float32)

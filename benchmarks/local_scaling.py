@@ -14,11 +14,15 @@ resident memory (anonymous RSS, so the memory-mapped features on disk do not cou
 beyond a process that has imported the engine, disk per photo, ms per query, top-1, and the
 shortlist recall (the share of queries whose individual has a photo among the ``shortlist``
 photos verified geometrically; for two stages also among the queries the single stage answers
-right at the same size, when it ran); then it adds the photos of the next ``--add / 5``
-individuals and times it.
+right at the same size, when it ran, or at the largest single-stage size, on that size's
+queries, for galleries too large for the single stage); then it adds the photos of the next
+``--add / 5`` individuals and times it.
 The last line extrapolates two stages to 1,000,000 photos along the line through the two largest
 sizes (memory and disk totals, ms per query and build times). The stored features are dropped
-from the page cache before the queries (cold reads, as a store larger than memory would be).
+from the page cache before the queries (cold reads, as a store larger than memory would be);
+the queries are then timed again with the whole store read into the page cache first (warm: a
+service whose store fits in memory). ``--set KEY=VALUE`` changes a local-engine setting (the
+engine folder is then named after it; query-time settings apply to a reused engine too).
 Run ``single`` before ``two_stage`` (the default order) for the shortlist recall where the
 single stage is right.
 The add time includes extracting the new photos' features (2 threads), as a user's would.
@@ -88,67 +92,55 @@ def _add(engine: Any, photos: Any, rows: np.ndarray) -> int:
     )
 
 
+def _config(args: argparse.Namespace, retrieval: str) -> Any:
+    from photoid.local.config import LocalConfig, parse_overrides
+
+    config = LocalConfig(retrieval=retrieval)  # type: ignore[arg-type]
+    return config.with_overrides(**parse_overrides(args.set, config))
+
+
+def _folder(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> Path:
+    tag = "".join(f"-{pair}" for pair in args.set)
+    return work / "engines" / f"{retrieval}-{size}{tag}"
+
+
 def build(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> dict[str, Any]:
-    from photoid.local.config import LocalConfig
     from photoid.local.engine import LocalEngine
     from photoid.local.storage import saving_into
 
     chosen = _selection(work, size, args.add, args.queries)
-    engine = LocalEngine(LocalConfig(retrieval=retrieval), work / "cache")  # type: ignore[arg-type]
+    engine = LocalEngine(_config(args, retrieval), work / "cache")
     started = time.perf_counter()
     _add(engine, chosen["photos"], chosen["gallery"])
     added = time.perf_counter()
     engine.build_index()
-    built = time.perf_counter()
-    folder = work / "engines" / f"{retrieval}-{size}"
+    finished = time.perf_counter()
+    folder = _folder(work, size, retrieval, args)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     import pickle
 
     with saving_into(folder):
         (folder / "engine.pkl").write_bytes(pickle.dumps(engine, pickle.HIGHEST_PROTOCOL))
-    built = {
+    built: dict[str, Any] = {
         "photos": len(engine),
         "two_stage": engine.retrieval.two_stage,
         "load_features_s": round(added - started, 1),
-        "index_build_s": round(built - added, 1),
+        "index_build_s": round(finished - added, 1),
         "build_peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
     }
     (folder / "build.json").write_text(json.dumps(built))
     return built
 
 
-def measure(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> dict[str, Any]:
-    import os
-    import pickle
-
-    import photoid.local.engine  # noqa: F401 - imported before the baseline, not counted
+def _ask(engine: Any, photos: Any, rows: np.ndarray) -> tuple[list[bool], list[bool], float]:
+    """Each query's top-1 right, its individual in the shortlist, and the seconds spent."""
     from photoid.local.extraction import extract_many
-    from photoid.local.storage import loading_from
 
-    chosen = _selection(work, size, args.add, args.queries)
-    photos, asked = chosen["photos"], chosen["queries"]
-    folder = work / "engines" / f"{retrieval}-{size}"
-    gc.collect()
-    before = _anon_kib()
-    with loading_from(folder):
-        engine = pickle.loads((folder / "engine.pkl").read_bytes())
-    gc.collect()
-    resident = _anon_kib() - before
-    retr = engine.retrieval
-    disk = retr.store.disk_bytes + sum(f.stat().st_size for f in folder.glob("*.pkl"))
-    # Cold: the stored features leave the page cache, as they would at a million photos.
-    for file in retr.store.folder.path.glob("*.bin"):
-        with file.open("rb") as handle:
-            os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-    extracted = extract_many(
-        [photos.paths[i] for i in asked],
-        [photos.bboxes[i] for i in asked],
-        engine.config,
-        engine.cache,
-    )
+    paths, boxes = [photos.paths[i] for i in rows], [photos.bboxes[i] for i in rows]
+    extracted = extract_many(paths, boxes, engine.config, engine.cache)
     right, found, seconds = [], [], 0.0
-    for row, result in zip(asked, extracted, strict=True):
+    for row, result in zip(rows, extracted, strict=True):
         truth = photos.identities[row]
         started = time.perf_counter()
         scores, matches, allowed = engine.score_images(result.features)
@@ -156,22 +148,67 @@ def measure(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> 
         seconds += time.perf_counter() - started
         right.append(bool(ranked) and ranked[0].identity == truth)
         found.append(any(engine.identities[m] == truth for m in matches))
-    engine.cache = None  # new photos: their features are extracted, as a user's would be
-    started = time.perf_counter()
-    added = _add(engine, photos, chosen["added"])
-    add_seconds = time.perf_counter() - started
-    return {
+    return right, found, seconds
+
+
+def _page_cache(files: list[Path], keep: bool) -> None:
+    """Read ``files`` into the page cache (``keep``), or drop them from it."""
+    import os
+
+    for file in files:
+        with file.open("rb") as handle:
+            if keep:
+                while handle.read(1 << 24):
+                    pass
+            else:
+                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def measure(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> dict[str, Any]:
+    import pickle
+
+    import photoid.local.engine  # noqa: F401 - imported before the baseline, not counted
+    from photoid.local.storage import loading_from
+
+    chosen = _selection(work, size, args.add, args.queries)
+    photos, asked = chosen["photos"], chosen["queries"]
+    folder = _folder(work, size, retrieval, args)
+    gc.collect()
+    before = _anon_kib()
+    with loading_from(folder):
+        engine = pickle.loads((folder / "engine.pkl").read_bytes())
+    gc.collect()
+    resident = _anon_kib() - before
+    engine.config = engine.retrieval.config = _config(args, retrieval)  # query-time settings
+    retr = engine.retrieval
+    disk = retr.store.disk_bytes + sum(f.stat().st_size for f in folder.glob("*.pkl"))
+    stored = sorted(retr.store.folder.path.glob("*.bin"))
+    _page_cache(stored, keep=False)  # cold, as a store larger than memory would be
+    right, found, seconds = _ask(engine, photos, asked)
+    _page_cache(stored, keep=True)  # warm: the whole store in the page cache
+    _, _, warm = _ask(engine, photos, asked)
+    result = {
         "resident_bytes_per_photo": round(resident * 1024 / size),
         "disk_bytes_per_photo": round(disk / size),
         "ms_per_query": round(1000 * seconds / len(asked), 1),
+        "warm_ms_per_query": round(1000 * warm / len(asked), 1),
         "top1": round(float(np.mean(right)), 3),
         "shortlist_recall": round(float(np.mean(found)), 3),
         "right": right,
         "found": found,
-        "added_photos": added,
-        "add_ms_per_photo": round(1000 * add_seconds / max(added, 1), 1),
         "queries": len(asked),
     }
+    if size > args.single_up_to and retr.two_stage:
+        # The largest single stage's queries (their individuals are in this gallery too).
+        small = _selection(work, args.single_up_to, args.add, args.queries)["queries"]
+        result["found_small"] = _ask(engine, photos, small)[1]
+    engine.cache = None  # new photos: their features are extracted, as a user's would be
+    started = time.perf_counter()
+    added = _add(engine, photos, chosen["added"])
+    add_seconds = time.perf_counter() - started
+    result["added_photos"] = added
+    result["add_ms_per_photo"] = round(1000 * add_seconds / max(added, 1), 1)
+    return result
 
 
 def _child(mode: str, size: int, retrieval: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -184,6 +221,9 @@ def _child(mode: str, size: int, retrieval: str, args: argparse.Namespace) -> di
         str(args.queries),
         "--add",
         str(args.add),
+        "--single-up-to",
+        str(args.single_up_to),
+        *[f"--set={pair}" for pair in args.set],
         f"--{mode}",
         f"{retrieval}:{size}",
     ]
@@ -202,6 +242,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse", nargs="*", default=[], help="retrieval modes whose saved engines are reused"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a local-engine setting"
+    )
     parser.add_argument("--build", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,47 +254,60 @@ def main() -> None:
             run = build if mode == "build" else measure
             print(json.dumps(run(args.work, int(size), retrieval, args)))
             return
-    rows = []
+    rows: list[dict[str, Any]] = []
     for size in args.sizes:
         for retrieval in args.retrieval:
             if retrieval == "single" and size > args.single_up_to:
                 continue
             result = {"size": size, "retrieval": retrieval}
-            built = args.work / "engines" / f"{retrieval}-{size}" / "build.json"
+            built = _folder(args.work, size, retrieval, args) / "build.json"
             if retrieval in args.reuse and built.is_file():
                 result |= json.loads(built.read_text())
             else:
                 result |= _child("build", size, retrieval, args)
             result |= _child("measure", size, retrieval, args)
-            single = next((r for r in rows if r["size"] == size and not r["two_stage"]), None)
-            if single is not None and result["two_stage"]:
-                # The shortlist recall where the single stage's answer is right.
-                kept = [f for f, r in zip(result["found"], single["right"], strict=True) if r]
-                if kept:
-                    result["recall_where_single_right"] = round(float(np.mean(kept)), 3)
-            shown = {k: v for k, v in result.items() if k not in ("right", "found")}
+            _where_single_right(result, rows, args.single_up_to)
+            shown = {k: v for k, v in result.items() if k not in ("right", "found", "found_small")}
             print(json.dumps(shown), flush=True)
             rows.append(result)
     print(f"\nMachine: {describe()}. Command: `python {' '.join(sys.argv)}`\n")
     print(
         "| photos | retrieval | build s (features + index) | build peak RSS GiB | resident "
-        "B/photo | disk B/photo | ms/query | top-1 | shortlist recall (where single is right) "
-        "| add ms/photo |"
+        "B/photo | disk B/photo | ms/query cold / warm | top-1 | shortlist recall (where single "
+        "is right) | add ms/photo |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         recall = str(r["shortlist_recall"])
         if "recall_where_single_right" in r:
-            recall += f" ({r['recall_where_single_right']})"
+            at = "" if r["single_right_at"] == r["size"] else f" at {r['single_right_at']:,}"
+            recall += f" ({r['recall_where_single_right']}{at})"
         print(
             f"| {r['size']:,} | {r['retrieval']} | {r['load_features_s']} + "
             f"{r['index_build_s']} | {r['build_peak_rss_gib']} | "
             f"{r['resident_bytes_per_photo']:,} | {r['disk_bytes_per_photo']:,} | "
-            f"{r['ms_per_query']} | {r['top1']} | {recall} | {r['add_ms_per_photo']} |"
+            f"{r['ms_per_query']} / {r['warm_ms_per_query']} | {r['top1']} | {recall} | "
+            f"{r['add_ms_per_photo']} |"
         )
     staged = sorted((r for r in rows if r["two_stage"]), key=lambda r: r["size"])
     if len(staged) >= 2:
         print(_million(staged[-2], staged[-1]))
+
+
+def _where_single_right(result: dict[str, Any], rows: list[dict[str, Any]], largest: int) -> None:
+    """Add the shortlist recall of a two-stage ``result`` among the queries the single stage
+    answers right: at the same size, or at the ``largest`` single-stage size on its queries."""
+    if not result["two_stage"]:
+        return
+    size, found = result["size"], result["found"]
+    if "found_small" in result:
+        size, found = largest, result["found_small"]
+    single = next((r for r in rows if r["size"] == size and not r["two_stage"]), None)
+    if single is not None:
+        kept = [f for f, r in zip(found, single["right"], strict=True) if r]
+        if kept:
+            result["recall_where_single_right"] = round(float(np.mean(kept)), 3)
+            result["single_right_at"] = size
 
 
 def _million(small: dict[str, Any], large: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from photoid.local.config import LocalConfig, default_cache_dir, parse_overrides
         ("knn", 0, "knn must be at least 1"),
         ("first_stage_depth", 0, "first_stage_depth must be at least 1"),
         ("first_stage_keypoints", 4097, "first_stage_keypoints must be at most 4096"),
+        ("first_stage_photos", -1, r"first_stage_photos must be at least 0 \(0: all\)"),
         ("retrieval", "three_stage", "retrieval must be one of auto, single, two_stage"),
         ("max_side", 0, "max_side must be at least 1"),
         ("ratio", 0.0, r"ratio must be in \(0, 1\]"),

@@ -50,11 +50,15 @@ def test_first_stage_finds_a_stored_descriptor_and_forgets_removed_photos() -> N
     keypoints = np.tile(np.arange(50), 20)
     stage = FirstStage(128, vectors, binary=False, factory="IVF4,PQ32x4fs", probes=4)
     stage.add(vectors, owners, keypoints)
-    photos, points = stage.search(vectors[[7 * 50 + 3]], 4)
+    photos, points, near = stage.search(vectors[[7 * 50 + 3]], 4)
     assert (photos[0, 0], points[0, 0]) == (7, 3)
+    # Compressed distances, ascending: the vector's own code is far nearer than any other
+    # vector (two random 128-d normal vectors lie about sqrt(2 x 128) = 16 apart; 4-bit codes
+    # of 4 dimensions each leave the vector about 6 from its own code).
+    assert np.all(np.diff(near[0]) >= 0) and near[0, 0] < 0.6 * near[0, 1] and near[0, 1] > 10
     stage.remove(np.array([7]), np.array([50]))
     assert stage.size == 19 * 50
-    photos, _ = stage.search(vectors[7 * 50 : 8 * 50], 4)
+    photos, _, _ = stage.search(vectors[7 * 50 : 8 * 50], 4)
     assert 7 not in photos
 
 
@@ -111,6 +115,40 @@ def test_compressed_first_stage_still_finds_the_individuals(dataset: Dataset, ca
     two = _top(LocalEngine.from_dataset(gallery, TWO, cache), queries)
     right = [sum(a == t for a, t in zip(top, truth, strict=True)) for top in (one, two)]
     assert right[0] >= 5 and right[1] >= right[0] - 1
+
+
+def _photos_read(engine: LocalEngine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gets, at each read of stored descriptors, how many photos it reads from."""
+    store, counts = engine.retrieval.store, []
+    take = store.descriptors.take
+
+    def spy(rows: np.ndarray) -> np.ndarray:
+        counts.append(np.unique(np.searchsorted(store.start, rows, side="right") - 1).size)
+        return take(rows)
+
+    monkeypatch.setattr(store.descriptors, "take", spy)
+    return counts
+
+
+def test_the_second_stage_reads_only_the_best_voted_photos(
+    dataset: Dataset, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # first_stage_photos=2: each query reads the stored descriptors of at most 2 photos (the
+    # best voted by compressed distances); 0 reads those of every photo with a neighbour.
+    gallery, queries = _split(dataset)
+    truth = list(queries.table["identity"])
+    right = {}
+    for limit in (0, 2):
+        config = TWO.with_overrides(first_stage_photos=limit)
+        engine = LocalEngine.from_dataset(gallery, config, cache)
+        read = _photos_read(engine, monkeypatch)
+        answers = _top(engine, queries)
+        right[limit] = sum(a == t for a, t in zip(answers, truth, strict=True))
+        if limit:
+            assert read and max(read) == 2
+        else:
+            assert min(read) > 2  # every photo with a compressed neighbour: most of the 18
+    assert right[0] >= 5 and right[2] >= right[0] - 1
 
 
 def test_auto_switches_to_two_stages_at_its_threshold_and_keeps_adding(

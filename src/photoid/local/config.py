@@ -66,6 +66,7 @@ class LocalConfig:
     first_stage_keypoints: int = 400
     first_stage_probes: int = 32
     first_stage_depth: int = 32
+    first_stage_photos: int = 300
     top: int = 5
 
     def __post_init__(self) -> None:
@@ -89,6 +90,8 @@ class LocalConfig:
                 f"local engine: retrieval must be one of {', '.join(get_args(RetrievalKind))}, "
                 f"got {self.retrieval!r}"
             )
+        if self.first_stage_photos < 0:
+            raise PhotoidError("local engine: first_stage_photos must be at least 0 (0: all)")
         if self.first_stage_keypoints > 4096:
             raise PhotoidError("local engine: first_stage_keypoints must be at most 4096")
         if not 0.0 < self.ratio <= 1.0:

@@ -150,17 +150,22 @@ class FirstStage:
         state = index_state({"_index": self._index})
         self._index = restore_index(state)["_index"]
 
-    def search(self, descriptors: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, descriptors: np.ndarray, depth: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ``depth`` nearest compressed neighbours of each of ``(n, d)`` query
         descriptors: their photo rows and keypoint numbers, ``(n, depth)`` int64 each, -1 where
-        fewer exist. Distances are left out: compressed ones only rank, exact ones come from
-        the stored descriptors."""
+        fewer exist, and their distances to the compressed descriptors (float32, Euclidean or
+        Hamming, ascending; inf where missing)."""
         n = descriptors.shape[0]
         if n == 0 or self.size == 0:
             missing = np.full((n, depth), -1, np.int64)
-            return missing, missing.copy()
-        _, ids = self._index.search(np.ascontiguousarray(descriptors), depth)
+            return missing, missing.copy(), np.full((n, depth), np.inf, np.float32)
+        squared, ids = self._index.search(np.ascontiguousarray(descriptors), depth)
         missing = ids < 0
         photos = np.where(missing, -1, ids >> KEYPOINT_BITS)
         keypoints = np.where(missing, -1, ids & (2**KEYPOINT_BITS - 1))
-        return photos, keypoints
+        distances = np.asarray(squared, np.float32)
+        if not self.binary:  # faiss's L2 distances are squared
+            distances = np.sqrt(np.maximum(distances, 0.0))
+        return photos, keypoints, np.where(missing, np.inf, distances).astype(np.float32)

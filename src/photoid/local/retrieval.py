@@ -4,9 +4,11 @@ Every photo's features go to the :class:`~photoid.local.store.FeatureStore` on d
 gallery also keeps all its descriptors in one in-memory index (single stage, exact neighbours
 over the whole gallery). A large one (``retrieval``: ``two_stage``, or ``auto`` from
 ``two_stage_above`` photos) keeps only compressed descriptors in memory
-(:class:`~photoid.local.first_stage.FirstStage`): they shortlist ``candidates`` photos, whose
-descriptors are read from disk and searched exactly (the second stage). Removed photos stay in
-the store, never asked again.
+(:class:`~photoid.local.first_stage.FirstStage`): each query descriptor's compressed
+neighbours vote for their photos, and the ``first_stage_photos`` best voted have their stored
+descriptors read from disk (one read per photo's rows, in file order) to re-rank those
+neighbours exactly (the second stage); the other neighbours keep their compressed distances,
+put on the exact scale. Removed photos stay in the store, never asked again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from photoid.local.first_stage import FirstStage, auto_factory, lists_of
 from photoid.local.index import DescriptorIndex
 from photoid.local.neighbours import drop_owner
 from photoid.local.store import FeatureStore
+from photoid.local.voting import image_votes, lnbnn_weights
 
 Neighbours = tuple[np.ndarray, np.ndarray, np.ndarray]
 # A query descriptor's neighbours rarely hold more than a few keypoints of one gallery image.
@@ -188,29 +191,66 @@ class Retrieval:
         if self.first is None:
             assert self.single is not None
             return _single_stage(self.single, descriptors, keep, left_out)
-        photos, keypoints = self.first.search(descriptors, self.config.first_stage_depth)
+        photos, keypoints, rough = self.first.search(descriptors, self.config.first_stage_depth)
         if allowed is not None:
             keypoints[(photos >= 0) & ~allowed[np.maximum(photos, 0)]] = -1
-        return self._exact(descriptors, keep, photos, keypoints)
+        found = keypoints >= 0
+        rough[~found] = np.inf
+        read = found & self._promising(rough, photos)[np.maximum(photos, 0)]
+        return self._exact(descriptors, keep, photos, keypoints, rough, read)
+
+    def _promising(self, rough: np.ndarray, photos: np.ndarray) -> np.ndarray:
+        """Bool by photo row: the ``first_stage_photos`` photos best voted for by the
+        compressed neighbours (LNBNN over every compressed neighbour, the deepest as the
+        normaliser), whose stored descriptors the second stage reads; every photo when the
+        setting is 0."""
+        limit = self.config.first_stage_photos
+        chosen = np.zeros(len(self.store), bool)
+        if limit == 0:
+            chosen[:] = True
+            return chosen
+        order = np.argsort(rough, axis=1, kind="stable")
+        near = np.take_along_axis(rough, order, axis=1)
+        owners = np.where(np.isfinite(near), np.take_along_axis(photos, order, axis=1), -1)
+        if near.shape[1] < 2:  # one neighbour has no normaliser: no vote
+            return chosen
+        votes = image_votes(lnbnn_weights(near, near.shape[1] - 1), owners, len(self.store))
+        best = np.argsort(-votes, kind="stable")[:limit]
+        chosen[best[votes[best] > 0]] = True
+        return chosen
 
     def _exact(
-        self, descriptors: np.ndarray, keep: int, photos: np.ndarray, keypoints: np.ndarray
+        self,
+        descriptors: np.ndarray,
+        keep: int,
+        photos: np.ndarray,
+        keypoints: np.ndarray,
+        rough: np.ndarray,
+        read: np.ndarray,
     ) -> Neighbours:
-        """The second stage: the compressed neighbours re-ranked by their exact distances,
-        from the stored descriptors (``keypoints`` -1: no neighbour); the ``keep`` nearest."""
+        """The second stage: the compressed neighbours (``keypoints`` -1: none) re-ranked, the
+        ``keep`` nearest. Neighbours in the photos ``read`` (bool ``(n, depth)``) get their
+        exact distances from the stored descriptors, one read of those photos' rows in file
+        order; the others keep their compressed distance corrected by the compression's
+        typical error measured on the ones read (the median difference of squares), so that
+        they compete on the same scale."""
         n, depth = photos.shape
-        found = keypoints >= 0
-        rows = self.store.start[np.maximum(photos[found], 0)] + keypoints[found]
+        rows = self.store.start[photos[read]] + keypoints[read]
         unique, inverse = np.unique(rows, return_inverse=True)
         stored = self.store.decode(self.store.descriptors.take(unique))
-        query = np.repeat(np.arange(n), found.sum(axis=1))
-        distances = np.full((n, depth), np.inf, np.float32)
+        query = np.repeat(np.arange(n), read.sum(axis=1))
         if self.binary:
             bits = np.unpackbits(np.bitwise_xor(stored[inverse], descriptors[query]), axis=1)
-            distances[found] = bits.sum(axis=1)
+            exact = bits.sum(axis=1).astype(np.float32)
         else:
             difference = stored[inverse] - descriptors[query]
-            distances[found] = np.sqrt(np.einsum("ij,ij->i", difference, difference))
+            exact = np.sqrt(np.einsum("ij,ij->i", difference, difference)).astype(np.float32)
+        distances = rough.copy()
+        unread = np.isfinite(rough) & ~read
+        if exact.size and unread.any():
+            excess = float(np.median(rough[read] ** 2 - exact**2))
+            distances[unread] = np.sqrt(np.maximum(rough[unread] ** 2 - excess, 0.0))
+        distances[read] = exact
         order = np.argsort(distances, axis=1, kind="stable")[:, :keep]
         distances = np.take_along_axis(distances, order, axis=1)
         missing = ~np.isfinite(distances)
