@@ -49,6 +49,15 @@ GALLERY_PHOTOS = PER_INDIVIDUAL - 1
 
 
 def _anon_kib() -> int:
+    """Anonymous resident memory, after the allocator hands back what it keeps freed (the
+    pickle's bytes, read whole and freed after loading, would otherwise count)."""
+    import ctypes
+    import ctypes.util
+
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        ctypes.CDLL(libc).malloc_trim(0)
     with open("/proc/self/status", encoding="utf-8") as handle:
         for line in handle:
             if line.startswith("RssAnon:"):

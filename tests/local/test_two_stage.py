@@ -12,10 +12,11 @@ import pytest
 
 from photoid.data.table import Dataset
 from photoid.errors import PhotoidError
+from photoid.local import first_stage
 from photoid.local.config import LocalConfig
 from photoid.local.engine import LocalEngine
 from photoid.local.extraction import extract_one
-from photoid.local.first_stage import FirstStage, auto_factory
+from photoid.local.first_stage import FirstStage, auto_factory, two_level_centroids
 from photoid.local.storage import loading_from, saving_into
 
 TWO = LocalConfig(max_side=256, retrieval="two_stage", first_stage_index="IVF8,PQ32x4fs")
@@ -35,11 +36,12 @@ def _top(engine: LocalEngine, queries: Dataset) -> list[str | None]:
 
 
 def test_auto_factory_follows_the_gallery_size() -> None:
-    # 2 sqrt(N) lists as a power of two, at least 39 training vectors per list, at most 8,192.
+    # 2 sqrt(N) lists as a power of two, at least 39 training vectors per list, at most 65,536.
     assert auto_factory(10_000, binary=False) == "IVF256,PQ32x4fs"  # 2 x 100 -> 256
     assert auto_factory(1_000, binary=False) == "IVF16,PQ32x4fs"  # 1000 / 39 = 25 -> 16
     assert auto_factory(1_000_000, binary=False) == "IVF2048_HNSW32,PQ32x4fs"
-    assert auto_factory(10**8, binary=False) == "IVF8192_HNSW32,PQ32x4fs"
+    assert auto_factory(10**8, binary=False) == "IVF16384_HNSW32,PQ32x4fs"  # 20,000 -> 2^14
+    assert auto_factory(10**10, binary=False) == "IVF65536_HNSW32,PQ32x4fs"  # 200,000 capped
     assert auto_factory(10_000, binary=True) == "BIVF256"
 
 
@@ -60,6 +62,38 @@ def test_first_stage_finds_a_stored_descriptor_and_forgets_removed_photos() -> N
     assert stage.size == 19 * 50
     photos, _, _ = stage.search(vectors[7 * 50 : 8 * 50], 4)
     assert 7 not in photos
+
+
+def test_two_level_centroids_find_every_cluster() -> None:
+    # 40 tight clusters 10 apart, 1,000 points each; 160 lists in two levels (13 coarse
+    # clusters first): exactly 160 centroids, and every cluster has one within its spread.
+    rng = np.random.default_rng(1)
+    centres = 10 * rng.standard_normal((40, 16)).astype(np.float32)
+    points = np.repeat(centres, 1000, axis=0) + 0.1 * rng.standard_normal((40_000, 16))
+    centroids = two_level_centroids(points.astype(np.float32), 160)
+    assert centroids.shape == (160, 16)
+    nearest = np.linalg.norm(centres[:, None] - centroids[None], axis=2).min(axis=1)
+    assert nearest.max() < 0.5  # a point lies 0.1 x sqrt(16) = 0.4 from its centre
+
+
+def test_large_inverted_files_are_trained_in_two_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((40 * 50, 32)).astype(np.float32)
+    asked = []
+
+    def spy(sample: np.ndarray, lists: int, seed: int = 0) -> np.ndarray:
+        asked.append(lists)
+        return two_level_centroids(sample, lists, seed)
+
+    monkeypatch.setattr(first_stage, "TWO_LEVEL_FROM", 32)
+    monkeypatch.setattr(first_stage, "two_level_centroids", spy)
+    small = FirstStage(32, vectors, binary=False, factory="IVF16,PQ16x4fs", probes=4)
+    assert asked == []  # below TWO_LEVEL_FROM: faiss's own k-means
+    stage = FirstStage(32, vectors, binary=False, factory="IVF32,PQ16x4fs", probes=32)
+    assert asked == [32] and small.size == 0
+    stage.add(vectors, np.arange(2000) // 50, np.arange(2000) % 50)
+    photos, points, _ = stage.search(vectors[[13 * 50 + 7]], 1)
+    assert (photos[0, 0], points[0, 0]) == (13, 7)
 
 
 def test_unusable_factory_strings_are_refused_clearly() -> None:
