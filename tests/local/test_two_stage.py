@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
@@ -57,7 +58,8 @@ def test_first_stage_finds_a_stored_descriptor_and_forgets_removed_photos() -> N
     # Compressed distances, ascending: the vector's own code is far nearer than any other
     # vector (two random 128-d normal vectors lie about sqrt(2 x 128) = 16 apart; 4-bit codes
     # of 4 dimensions each leave the vector about 6 from its own code).
-    assert np.all(np.diff(near[0]) >= 0) and near[0, 0] < 0.6 * near[0, 1] and near[0, 1] > 10
+    assert np.all(np.diff(near[0]) >= 0) and near[0, 0] < 0.6 * near[0, 1]
+    assert 10 < near[0, 1] < 22  # Euclidean, not squared (about 16 x 16 = 256)
     stage.remove(np.array([7]), np.array([50]))
     assert stage.size == 19 * 50
     photos, _, _ = stage.search(vectors[7 * 50 : 8 * 50], 4)
@@ -76,24 +78,48 @@ def test_two_level_centroids_find_every_cluster() -> None:
     assert nearest.max() < 0.5  # a point lies 0.1 x sqrt(16) = 0.4 from its centre
 
 
+def test_two_level_shares_follow_the_cluster_sizes() -> None:
+    # 7 lists over clusters of 5, 3 and 2 vectors: 3.5, 2.1 and 1.4 -> 3, 2, 1, and the one
+    # left over goes to the largest remainder (0.5).
+    assert first_stage._shares(np.array([5, 3, 2]), 7).tolist() == [4, 2, 1]
+    assert first_stage._shares(np.array([2, 100]), 50).tolist() == [1, 49]
+
+
 def test_large_inverted_files_are_trained_in_two_levels(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((40 * 50, 32)).astype(np.float32)
-    asked = []
+    given = []
 
     def spy(sample: np.ndarray, lists: int, seed: int = 0) -> np.ndarray:
-        asked.append(lists)
-        return two_level_centroids(sample, lists, seed)
+        given.append(two_level_centroids(sample, lists, seed))
+        return given[-1]
 
     monkeypatch.setattr(first_stage, "TWO_LEVEL_FROM", 32)
     monkeypatch.setattr(first_stage, "two_level_centroids", spy)
-    small = FirstStage(32, vectors, binary=False, factory="IVF16,PQ16x4fs", probes=4)
-    assert asked == []  # below TWO_LEVEL_FROM: faiss's own k-means
+    FirstStage(32, vectors, binary=False, factory="IVF16,PQ16x4fs", probes=4)
+    assert given == []  # below TWO_LEVEL_FROM: faiss's own k-means
     stage = FirstStage(32, vectors, binary=False, factory="IVF32,PQ16x4fs", probes=32)
-    assert asked == [32] and small.size == 0
+    assert len(given) == 1
+    quantizer = faiss.extract_index_ivf(stage._index).quantizer
+    assert np.array_equal(quantizer.reconstruct_n(0, 32), given[0])  # kept, not retrained
     stage.add(vectors, np.arange(2000) // 50, np.arange(2000) % 50)
     photos, points, _ = stage.search(vectors[[13 * 50 + 7]], 1)
     assert (photos[0, 0], points[0, 0]) == (13, 7)
+
+
+def test_unread_neighbours_are_put_on_the_exact_scale(dataset: Dataset, cache: Path) -> None:
+    # One query descriptor: photo 0's keypoint 0 itself, read (exact distance 0, compressed
+    # 3), and photo 1's keypoint 0, not read, compressed 5: the compression's excess of
+    # squares is 3^2 - 0^2 = 9, so the unread one lies sqrt(25 - 9) = 4 away. Nothing read:
+    # the compressed distances stay.
+    gallery, _ = _split(dataset)
+    retrieval = LocalEngine.from_dataset(gallery, TWO, cache).retrieval
+    query = retrieval.store.features(0).descriptors[:1]
+    photos, keypoints = np.array([[0, 1]]), np.array([[0, 0]])
+    rough = np.array([[3.0, 5.0]], np.float32)
+    for read, expected in (([True, False], [0.0, 4.0]), ([False, False], [3.0, 5.0])):
+        near, owners, _ = retrieval._exact(query, 2, photos, keypoints, rough, np.array([read]))
+        assert np.allclose(near[0], expected, atol=0.02) and owners[0].tolist() == [0, 1]
 
 
 def test_unusable_factory_strings_are_refused_clearly() -> None:

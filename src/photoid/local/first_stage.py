@@ -41,7 +41,9 @@ def auto_factory(descriptors: int, *, binary: bool) -> str:
     Lists that grow with sqrt(N) keep a query's scan growing with sqrt(N), not N."""
     count = max(descriptors, 1)
     lists = 2 ** round(math.log2(max(1.0, 2 * math.sqrt(count))))
-    lists = int(min(MAX_LISTS, lists, 2 ** int(math.log2(max(1.0, count / 39)))))
+    # Binary lists train by faiss's flat k-means: kept to 8,192, minutes on two cores.
+    most = 8192 if binary else MAX_LISTS
+    lists = int(min(most, lists, 2 ** int(math.log2(max(1.0, count / 39)))))
     if binary:
         return f"BIVF{lists}"
     # From a thousand lists on, an HNSW graph over the codewords assigns vectors to lists in
@@ -52,22 +54,21 @@ def auto_factory(descriptors: int, *, binary: bool) -> str:
 
 def two_level_centroids(sample: np.ndarray, lists: int, seed: int = 0) -> np.ndarray:
     """``lists`` k-means centroids of ``sample`` found in two levels, as faiss trains its
-    largest inverted files: sqrt(lists) coarse clusters, then each split into a share of the
+    largest inverted files (faiss.contrib.clustering.two_level_clustering; Douze et al., "The
+    Faiss library", 2024): sqrt(lists) coarse clusters, then each split into a share of the
     lists in proportion to its size. Each level costs about sqrt(lists) distances per vector
     instead of ``lists``: seconds where flat k-means over 16,384 lists takes an hour on two
-    cores. Returns ``(lists, d)`` float32."""
+    cores. Returns ``(lists, d)`` float32; ``sample`` needs at least ``lists`` vectors."""
     sample = np.ascontiguousarray(sample, np.float32)
+    if sample.shape[0] < lists:
+        raise ValueError(f"{lists} centroids need at least {lists} vectors, got {sample.shape[0]}")
     dim = sample.shape[1]
     coarse = max(1, round(math.sqrt(lists)))
     top = faiss.Kmeans(dim, coarse, niter=20, seed=seed, max_points_per_centroid=2000)
     top.train(sample)
     assign = top.index.search(sample, 1)[1].ravel()
     sizes = np.bincount(assign, minlength=coarse)
-    share = np.minimum(sizes * lists // max(1, int(sizes.sum())), sizes)
-    for cluster in np.argsort(-sizes, kind="stable"):  # the remainder to the largest
-        if share.sum() >= lists:
-            break
-        share[cluster] += min(lists - int(share.sum()), int(sizes[cluster] - share[cluster]))
+    share = _shares(sizes, lists)
     parts = []
     for cluster in np.flatnonzero(share):
         members = sample[assign == cluster]
@@ -92,9 +93,25 @@ def lists_of(factory: str) -> int:
     return 1024
 
 
+def _shares(sizes: np.ndarray, total: int) -> np.ndarray:
+    """``total`` split in proportion to ``sizes`` (largest remainders first), no share above
+    its size; ``sizes`` must sum to at least ``total``."""
+    exact = sizes * (total / max(1, int(sizes.sum())))
+    share = np.minimum(np.floor(exact).astype(np.int64), sizes)
+    for cluster in np.argsort(share - exact, kind="stable"):  # largest remainder first
+        if share.sum() >= total:
+            break
+        if share[cluster] < sizes[cluster]:
+            share[cluster] += 1
+    for cluster in np.argsort(-sizes, kind="stable"):  # a share cut to its size: the rest
+        spare = min(total - int(share.sum()), int(sizes[cluster] - share[cluster]))
+        share[cluster] += max(spare, 0)
+    return np.asarray(share, np.int64)
+
+
 class FirstStage:
     """Compressed descriptors of gallery photos by photo row: ``add``, ``remove``,
-    ``candidates``."""
+    ``search``."""
 
     def __init__(
         self,
@@ -198,12 +215,15 @@ class FirstStage:
         self._index = restore_index(state)["_index"]
 
     def search(
-        self, descriptors: np.ndarray, depth: int
+        self, descriptors: np.ndarray, depth: int, probes: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ``depth`` nearest compressed neighbours of each of ``(n, d)`` query
-        descriptors: their photo rows and keypoint numbers, ``(n, depth)`` int64 each, -1 where
-        fewer exist, and their distances to the compressed descriptors (float32, Euclidean or
-        Hamming, ascending; inf where missing)."""
+        descriptors, ``probes`` lists searched (default: as built): their photo rows and
+        keypoint numbers, ``(n, depth)`` int64 each, -1 where fewer exist, and their distances
+        to the compressed descriptors (float32, Euclidean or Hamming, ascending; inf where
+        missing)."""
+        if probes is not None:
+            self._index.nprobe = probes
         n = descriptors.shape[0]
         if n == 0 or self.size == 0:
             missing = np.full((n, depth), -1, np.int64)

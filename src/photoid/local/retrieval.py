@@ -191,12 +191,18 @@ class Retrieval:
         if self.first is None:
             assert self.single is not None
             return _single_stage(self.single, descriptors, keep, left_out)
-        photos, keypoints, rough = self.first.search(descriptors, self.config.first_stage_depth)
+        config = self.config
+        photos, keypoints, rough = self.first.search(
+            descriptors, config.first_stage_depth, config.first_stage_probes
+        )
         if allowed is not None:
             keypoints[(photos >= 0) & ~allowed[np.maximum(photos, 0)]] = -1
         found = keypoints >= 0
         rough[~found] = np.inf
-        read = found & self._promising(rough, photos)[np.maximum(photos, 0)]
+        if self.binary:  # binary codes are stored whole: their distances are exact already
+            read = np.zeros_like(found)
+        else:
+            read = found & self._promising(rough, photos)[np.maximum(photos, 0)]
         return self._exact(descriptors, keep, photos, keypoints, rough, read)
 
     def _promising(self, rough: np.ndarray, photos: np.ndarray) -> np.ndarray:
@@ -205,17 +211,15 @@ class Retrieval:
         normaliser), whose stored descriptors the second stage reads; every photo when the
         setting is 0."""
         limit = self.config.first_stage_photos
-        chosen = np.zeros(len(self.store), bool)
-        if limit == 0:
-            chosen[:] = True
-            return chosen
+        # One neighbour per descriptor has no normaliser to vote with: every photo is read.
+        if limit == 0 or limit >= len(self.store) or rough.shape[1] < 2:
+            return np.ones(len(self.store), bool)
         order = np.argsort(rough, axis=1, kind="stable")
         near = np.take_along_axis(rough, order, axis=1)
         owners = np.where(np.isfinite(near), np.take_along_axis(photos, order, axis=1), -1)
-        if near.shape[1] < 2:  # one neighbour has no normaliser: no vote
-            return chosen
         votes = image_votes(lnbnn_weights(near, near.shape[1] - 1), owners, len(self.store))
-        best = np.argsort(-votes, kind="stable")[:limit]
+        best = np.argpartition(-votes, limit)[:limit]
+        chosen = np.zeros(len(self.store), bool)
         chosen[best[votes[best] > 0]] = True
         return chosen
 
