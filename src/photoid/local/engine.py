@@ -7,7 +7,7 @@ Gallery descriptors live in one faiss index; a query's descriptors vote for gall
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -233,8 +233,7 @@ class LocalEngine:
         )
         weights = lnbnn_weights(distances, k)
         votes = image_votes(weights, owners, len(self), allowed)
-        ranked = np.argsort(-votes, kind="stable")[: self.config.shortlist]
-        shortlist = ranked[votes[ranked] > 0]
+        shortlist = best_first(votes, self.config.shortlist)
         image_scores = np.zeros(len(self), np.float64)
         matches: dict[int, Match] = {}
         area = hull_area(features.points)
@@ -335,10 +334,15 @@ class LocalEngine:
         evidence from ``matches`` by gallery row); identities with no allowed photo left out."""
         aggregate = aggregate or self.config.aggregate
         top = top or self.config.top
-        per_identity = identity_scores(image_scores, self._labels, aggregate)
+        # Photos scoring 0 add nothing to any identity: only the others are aggregated (a
+        # query scores a few hundred photos of a gallery that may hold a million).
+        scored = np.flatnonzero(image_scores > 0)
+        per_identity = identity_scores(
+            image_scores[scored], self._labels[scored], aggregate, len(self._identity_names)
+        )
         usable = np.ones(len(self), bool) if allowed is None else allowed
         candidates: list[Candidate] = []
-        for label in np.argsort(-per_identity, kind="stable").tolist():
+        for label in _identities_best_first(per_identity):
             if len(candidates) == top:
                 break
             members = np.flatnonzero((self._labels == label) & usable)
@@ -356,3 +360,21 @@ class LocalEngine:
                 Candidate(self._identity_names[label], float(per_identity[label]), match)
             )
         return candidates
+
+
+def best_first(values: np.ndarray, count: int) -> np.ndarray:
+    """The indices of the ``count`` largest positive ``values``, largest first (ties by
+    index), without sorting all of them."""
+    if values.size > count:
+        top = np.argpartition(-values, count - 1)[:count]
+        top = top[values[top] > 0]
+    else:
+        top = np.flatnonzero(values > 0)
+    return top[np.lexsort((top, -values[top]))]
+
+
+def _identities_best_first(scores: np.ndarray) -> Iterator[int]:
+    """Identity labels by score, highest first, ties by label (as a stable sort would), the
+    unscored ones last without sorting them."""
+    yield from best_first(scores, scores.size).tolist()
+    yield from np.flatnonzero(scores <= 0).tolist()

@@ -10,15 +10,21 @@ _TAKE = {"max": 1, "top2": 2, "top3": 3}
 
 
 def identity_scores(
-    image_scores: np.ndarray, labels: np.ndarray, aggregate: Aggregate
+    image_scores: np.ndarray,
+    labels: np.ndarray,
+    aggregate: Aggregate,
+    identities: int | None = None,
 ) -> np.ndarray:
     """Aggregate ``(G,)`` float image scores by ``(G,)`` int identity labels ``0..C-1``.
 
     ``max`` takes the best image; ``top2``/``top3`` sum the best two/three images, a robust
     aggregate that rewards an identity several of whose photos agree with the query. Returns
-    ``(C,)`` float64 with ``C = labels.max() + 1`` (0 for identities without images).
+    ``(C,)`` float64 with ``C = identities`` or else ``labels.max() + 1`` (0 for identities
+    without images).
     """
-    n_identities = int(labels.max()) + 1 if labels.size else 0
+    n_identities = identities if identities is not None else 0
+    if identities is None and labels.size:
+        n_identities = int(labels.max()) + 1
     scores = np.zeros(n_identities, np.float64)
     if labels.size == 0:
         return scores
