@@ -255,6 +255,12 @@ def main() -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a local-engine setting"
     )
+    parser.add_argument(
+        "--measured",
+        nargs="*",
+        default=[],
+        help="retrieval modes whose saved measurements (measure.json) are reused",
+    )
     parser.add_argument("--build", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -275,7 +281,12 @@ def main() -> None:
                 result |= json.loads(built.read_text())
             else:
                 result |= _child("build", size, retrieval, args)
-            result |= _child("measure", size, retrieval, args)
+            measured = _folder(args.work, size, retrieval, args) / "measure.json"
+            if retrieval in args.measured and measured.is_file():
+                result |= json.loads(measured.read_text())
+            else:
+                result |= _child("measure", size, retrieval, args)
+                measured.write_text(json.dumps(result))
             _where_single_right(result, rows, args.single_up_to)
             shown = {k: v for k, v in result.items() if k not in ("right", "found", "found_small")}
             print(json.dumps(shown), flush=True)
