@@ -102,7 +102,8 @@ def main() -> None:
     for row in asked:
         query = descriptors[row]
         photo, point, _ = stage.search(query, config.first_stage_depth)
-        # As the engine does: the compressed neighbours re-ranked by their exact distances.
+        # As the engine did when this was measured: every compressed neighbour re-ranked by
+        # its exact distance (the engine now reads only its best-voted photos').
         found = photo >= 0
         distances = np.full(photo.shape, np.inf, np.float32)
         rows, cols = np.nonzero(found)

@@ -66,16 +66,19 @@ def _anon_kib() -> int:
     return 0
 
 
-def _selection(work: Path, size: int, add: int, queries: int) -> dict[str, Any]:
+def _selection(work: Path, size: int, add: int, queries: int, photos: Any = None) -> dict[str, Any]:
+    """The gallery, added and query rows of ``size`` photos, indexing ``photos`` (the shards
+    it needs, loaded here when not given; a larger size's photos start with the same ones)."""
     individuals = size // GALLERY_PHOTOS
     extra = add // GALLERY_PHOTOS
     shards = -(-(individuals + extra) // SHARD)
-    if ready_shards(work) < shards:
-        raise SystemExit(
-            f"{size:,} photos (+{add}) need {shards} shards; {ready_shards(work)} are ready: "
-            f"run benchmarks/_scaling_data.py --work {work} first"
-        )
-    photos = load_photos(work, shards)
+    if photos is None:
+        if ready_shards(work) < shards:
+            raise SystemExit(
+                f"{size:,} photos (+{add}) need {shards} shards; {ready_shards(work)} are "
+                f"ready: run benchmarks/_scaling_data.py --work {work} first"
+            )
+        photos = load_photos(work, shards)
     identity = np.asarray(photos.identities)
     number = np.asarray(photos.numbers)
     order = list(dict.fromkeys(photos.identities))
@@ -143,17 +146,23 @@ def build(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> di
     return built
 
 
-def _ask(engine: Any, photos: Any, rows: np.ndarray) -> tuple[list[bool], list[bool], float]:
-    """Each query's top-1 right, its individual in the shortlist, and the seconds spent."""
+def _extract(engine: Any, photos: Any, rows: np.ndarray) -> list[Any]:
+    """The features of photos ``rows`` (from the engine's feature cache)."""
     from photoid.local.extraction import extract_many
 
     paths, boxes = [photos.paths[i] for i in rows], [photos.bboxes[i] for i in rows]
-    extracted = extract_many(paths, boxes, engine.config, engine.cache)
+    return [e.features for e in extract_many(paths, boxes, engine.config, engine.cache)]
+
+
+def _ask(
+    engine: Any, photos: Any, rows: np.ndarray, features: list[Any]
+) -> tuple[list[bool], list[bool], float]:
+    """Each query's top-1 right, its individual in the shortlist, and the seconds spent."""
     right, found, seconds = [], [], 0.0
-    for row, result in zip(rows, extracted, strict=True):
+    for row, query in zip(rows, features, strict=True):
         truth = photos.identities[row]
         started = time.perf_counter()
-        scores, matches, allowed = engine.score_images(result.features)
+        scores, matches, allowed = engine.score_images(query)
         ranked = engine.rank(scores, matches, allowed)
         seconds += time.perf_counter() - started
         right.append(bool(ranked) and ranked[0].identity == truth)
@@ -183,20 +192,19 @@ def measure(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> 
     chosen = _selection(work, size, args.add, args.queries)
     photos, asked = chosen["photos"], chosen["queries"]
     folder = _folder(work, size, retrieval, args)
-    gc.collect()
     before = _anon_kib()
     with loading_from(folder):
         engine = pickle.loads((folder / "engine.pkl").read_bytes())
-    gc.collect()
     resident = _anon_kib() - before
     engine.config = engine.retrieval.config = _config(args, retrieval)  # query-time settings
     retr = engine.retrieval
     disk = retr.store.disk_bytes + sum(f.stat().st_size for f in folder.glob("*.pkl"))
     stored = sorted(retr.store.folder.path.glob("*.bin"))
+    features = _extract(engine, photos, asked)
     _page_cache(stored, keep=False)  # cold, as a store larger than memory would be
-    right, found, seconds = _ask(engine, photos, asked)
+    right, found, seconds = _ask(engine, photos, asked, features)
     _page_cache(stored, keep=True)  # warm: the whole store in the page cache
-    _, _, warm = _ask(engine, photos, asked)
+    _, _, warm = _ask(engine, photos, asked, features)
     result = {
         "resident_bytes_per_photo": round(resident * 1024 / size),
         "disk_bytes_per_photo": round(disk / size),
@@ -210,8 +218,8 @@ def measure(work: Path, size: int, retrieval: str, args: argparse.Namespace) -> 
     }
     if size > args.single_up_to and retr.two_stage:
         # The largest single stage's queries (their individuals are in this gallery too).
-        small = _selection(work, args.single_up_to, args.add, args.queries)["queries"]
-        result["found_small"] = _ask(engine, photos, small)[1]
+        small = _selection(work, args.single_up_to, args.add, args.queries, photos)["queries"]
+        result["found_small"] = _ask(engine, photos, small, _extract(engine, photos, small))[1]
     engine.cache = None  # new photos: their features are extracted, as a user's would be
     started = time.perf_counter()
     added = _add(engine, photos, chosen["added"])

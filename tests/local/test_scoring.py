@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photoid.local.engine import best_first
 from photoid.local.scoring import identity_scores
+from photoid.local.voting import best_first
 
 # Identity 0 owns images scoring 5, 1, 3; identity 1 owns 4, 2; identity 2 has no image;
 # identity 3 owns one image scoring 0.

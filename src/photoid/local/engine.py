@@ -24,7 +24,7 @@ from photoid.local.neighbours import clean_viewpoint, excluded_rows
 from photoid.local.retrieval import Retrieval
 from photoid.local.scoring import identity_scores
 from photoid.local.verify import Correspondences, one_to_one, ransac_fit, ratio_matches
-from photoid.local.voting import image_votes, lnbnn_weights
+from photoid.local.voting import best_first, image_votes, lnbnn_weights
 from photoid.progress import StageProgress, stage_callback
 
 Progress = Callable[[int], None]
@@ -360,17 +360,6 @@ class LocalEngine:
                 Candidate(self._identity_names[label], float(per_identity[label]), match)
             )
         return candidates
-
-
-def best_first(values: np.ndarray, count: int) -> np.ndarray:
-    """The indices of the ``count`` largest positive ``values``, largest first (ties by
-    index), without sorting all of them."""
-    if values.size > count:
-        top = np.argpartition(-values, count - 1)[:count]
-        top = top[values[top] > 0]
-    else:
-        top = np.flatnonzero(values > 0)
-    return top[np.lexsort((top, -values[top]))]
 
 
 def _identities_best_first(scores: np.ndarray) -> Iterator[int]:

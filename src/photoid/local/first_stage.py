@@ -94,19 +94,13 @@ def lists_of(factory: str) -> int:
 
 
 def _shares(sizes: np.ndarray, total: int) -> np.ndarray:
-    """``total`` split in proportion to ``sizes`` (largest remainders first), no share above
-    its size; ``sizes`` must sum to at least ``total``."""
+    """``total`` split in proportion to ``sizes`` by largest remainders; with ``sizes``
+    summing to at least ``total`` no share exceeds its size."""
     exact = sizes * (total / max(1, int(sizes.sum())))
-    share = np.minimum(np.floor(exact).astype(np.int64), sizes)
-    for cluster in np.argsort(share - exact, kind="stable"):  # largest remainder first
-        if share.sum() >= total:
-            break
-        if share[cluster] < sizes[cluster]:
-            share[cluster] += 1
-    for cluster in np.argsort(-sizes, kind="stable"):  # a share cut to its size: the rest
-        spare = min(total - int(share.sum()), int(sizes[cluster] - share[cluster]))
-        share[cluster] += max(spare, 0)
-    return np.asarray(share, np.int64)
+    share = np.floor(exact).astype(np.int64)
+    short = total - int(share.sum())
+    share[np.argsort(share - exact, kind="stable")[:short]] += 1
+    return share
 
 
 class FirstStage:
@@ -176,10 +170,8 @@ class FirstStage:
     def _train_lists(self, index: Any, sample: np.ndarray) -> None:
         """Give a large float inverted file its lists' centroids from two-level k-means (its
         ``train`` then trains only the codes); smaller ones train as faiss does."""
-        if self.binary or int(index.nlist) < TWO_LEVEL_FROM:
-            return
-        if index.quantizer.ntotal:
-            return  # the lists are given already
+        if self.binary or int(index.nlist) < TWO_LEVEL_FROM or index.quantizer.ntotal:
+            return  # small, binary, or its lists given already
         centroids = two_level_centroids(sample, int(index.nlist))
         index.quantizer.train(centroids)
         index.quantizer.add(centroids)

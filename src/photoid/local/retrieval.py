@@ -23,7 +23,7 @@ from photoid.local.first_stage import FirstStage, auto_factory, lists_of
 from photoid.local.index import DescriptorIndex
 from photoid.local.neighbours import drop_owner
 from photoid.local.store import FeatureStore
-from photoid.local.voting import image_votes, lnbnn_weights
+from photoid.local.voting import best_first, image_votes, lnbnn_weights
 
 Neighbours = tuple[np.ndarray, np.ndarray, np.ndarray]
 # A query descriptor's neighbours rarely hold more than a few keypoints of one gallery image.
@@ -209,18 +209,16 @@ class Retrieval:
         """Bool by photo row: the ``first_stage_photos`` photos best voted for by the
         compressed neighbours (LNBNN over every compressed neighbour, the deepest as the
         normaliser), whose stored descriptors the second stage reads; every photo when the
-        setting is 0."""
+        setting is 0. ``rough`` comes ascending from faiss, the neighbours left out set to inf:
+        the last finite distance of each row is its deepest, as the normaliser needs."""
         limit = self.config.first_stage_photos
         # One neighbour per descriptor has no normaliser to vote with: every photo is read.
         if limit == 0 or limit >= len(self.store) or rough.shape[1] < 2:
             return np.ones(len(self.store), bool)
-        order = np.argsort(rough, axis=1, kind="stable")
-        near = np.take_along_axis(rough, order, axis=1)
-        owners = np.where(np.isfinite(near), np.take_along_axis(photos, order, axis=1), -1)
-        votes = image_votes(lnbnn_weights(near, near.shape[1] - 1), owners, len(self.store))
-        best = np.argpartition(-votes, limit)[:limit]
+        owners = np.where(np.isfinite(rough), photos, -1)
+        votes = image_votes(lnbnn_weights(rough, rough.shape[1] - 1), owners, len(self.store))
         chosen = np.zeros(len(self.store), bool)
-        chosen[best[votes[best] > 0]] = True
+        chosen[best_first(votes, limit)] = True
         return chosen
 
     def _exact(

@@ -22,10 +22,9 @@ def identity_scores(
     ``(C,)`` float64 with ``C = identities`` or else ``labels.max() + 1`` (0 for identities
     without images).
     """
-    n_identities = identities if identities is not None else 0
-    if identities is None and labels.size:
-        n_identities = int(labels.max()) + 1
-    scores = np.zeros(n_identities, np.float64)
+    if identities is None:
+        identities = int(labels.max()) + 1 if labels.size else 0
+    scores = np.zeros(identities, np.float64)
     if labels.size == 0:
         return scores
     order = np.lexsort((-image_scores, labels))

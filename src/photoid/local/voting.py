@@ -53,3 +53,14 @@ def image_votes(
     if allowed is not None:
         votes[~allowed] = 0.0
     return votes
+
+
+def best_first(values: np.ndarray, count: int) -> np.ndarray:
+    """The indices of the ``count`` largest positive ``values`` (e.g. votes), largest first
+    (ties by index), without sorting all of them."""
+    if values.size > count:
+        top = np.argpartition(-values, count - 1)[:count]
+        top = top[values[top] > 0]
+    else:
+        top = np.flatnonzero(values > 0)
+    return top[np.lexsort((top, -values[top]))]

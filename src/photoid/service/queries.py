@@ -236,15 +236,12 @@ def encounter_view(catalog: Catalog, encounter_id: int, top: int = 5) -> Encount
         ]
         owners = {i.id: individuals[i.individual_id] for i in images if i.individual_id is not None}
         # The photos shown: the encounter's and each candidate's (most already read above).
-        read = {i.id: i for i in [*images, *theirs]}
         pictured = {c.best_image_id for c in candidates if c.best_image_id is not None}
-        unread = pictured - read.keys()
+        photos = [*images, *(i for i in theirs if i.id in pictured)]
+        unread = pictured - {i.id for i in photos}
         if unread:
-            read.update(
-                (i.id, i) for i in session.scalars(select(Image).where(Image.id.in_(unread)))
-            )
-        shown_ids = pictured | {i.id for i in images}
-        boxes = {i: box for i in shown_ids if i in read and (box := read[i].bbox) is not None}
+            photos += session.scalars(select(Image).where(Image.id.in_(unread)))
+        boxes = {i.id: box for i in photos if (box := i.bbox) is not None}
         return EncounterView(encounter, images, decisions, candidates, owners, boxes)
 
 
